@@ -1,1 +1,114 @@
-int main() { return 0; }
+// The `portcullis` program: an Istio-compatible ingress gateway and its tools.
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
+#include "cli/cli.h"
+#include "httpbin/server.h"
+
+namespace {
+
+void addGatewayOptions(CLI::App& command, portcullis::cli::GatewayOptions& options,
+                       bool config_required) {
+  auto* config = command.add_option("--config", options.config_paths,
+                                    "YAML file or folder of *.yaml/*.yml manifests (repeatable)");
+  if (config_required) {
+    config->required();
+  }
+  command.add_option("--port-map", options.port_map,
+                     "gateway port to listen port, GW=LISTEN[,GW=LISTEN...]")
+      ->capture_default_str();
+  command.add_option("--namespace", options.ns, "namespace of the gateway workload")
+      ->capture_default_str();
+  command.add_option("--labels", options.labels, "labels of the gateway workload, K=V[,K=V...]")
+      ->capture_default_str();
+}
+
+bool setLogLevel(const std::string& name) {
+  const auto level = spdlog::level::from_str(name);
+  if (level == spdlog::level::off && name != "off") {
+    std::cerr << "portcullis: --log-level \"" << name
+              << "\" is not one of trace, debug, info, warn, error, critical, off\n";
+    return false;
+  }
+  spdlog::set_level(level);
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto logger = spdlog::stderr_color_mt("portcullis");
+  logger->set_pattern("%Y-%m-%dT%H:%M:%S.%eZ %^%l%$ %v", spdlog::pattern_time_type::utc);
+  spdlog::set_default_logger(logger);
+
+  CLI::App app{"Portcullis: an ingress gateway that authenticates JWTs and authorizes requests "
+               "with Istio's RequestAuthentication and AuthorizationPolicy"};
+  app.set_version_flag("--version", PORTCULLIS_VERSION);
+  app.require_subcommand(1);
+
+  portcullis::cli::ServeOptions serve;
+  auto* serve_command = app.add_subcommand(
+      "serve", "run the gateway (without --config: the built-in demo)");
+  addGatewayOptions(*serve_command, serve.gateway, false);
+  serve_command->add_option("--bind", serve.bind, "address the gateway ports listen on")
+      ->capture_default_str();
+  serve_command->add_option("--admin", serve.admin, "admin address, ADDR:PORT")
+      ->capture_default_str();
+  serve_command->add_option("--workers", serve.workers,
+                            "worker threads, each with its own event loop (0: one per core)")
+      ->capture_default_str();
+  serve_command->add_option("--log-level", serve.log_level,
+                            "trace, debug, info, warn, error or off")
+      ->capture_default_str();
+
+  portcullis::cli::CheckOptions check;
+  auto* check_command = app.add_subcommand(
+      "check", "evaluate one request offline and explain the decision");
+  addGatewayOptions(*check_command, check.gateway, true);
+  check_command->add_option("--request", check.request, "'METHOD URL' of the request")
+      ->required();
+  check_command->add_option("-H,--header", check.headers, "request header 'Name: value'");
+  check_command->add_option("--peer", check.peer, "client IP address as the gateway sees it")
+      ->capture_default_str();
+  check_command->add_option("--now", check.now, "clock, in seconds since the epoch");
+  check_command->add_option("--output", check.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
+  std::string httpbin_listen;
+  unsigned httpbin_workers = 1;
+  auto* httpbin_command =
+      app.add_subcommand("httpbin", "run the built-in httpbin-compatible upstream");
+  httpbin_command->add_option("--listen", httpbin_listen, "ADDR:PORT")->required();
+  httpbin_command->add_option("--workers", httpbin_workers, "threads")->capture_default_str();
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int code = app.exit(e);
+    return code == 0 ? 0 : 2;
+  }
+
+  if (*serve_command) {
+    if (!setLogLevel(serve.log_level)) {
+      return 2;
+    }
+    return portcullis::cli::runServe(serve);
+  }
+  if (*check_command) {
+    return portcullis::cli::runCheck(check);
+  }
+  if (*httpbin_command) {
+    portcullis::httpbin::Options options;
+    std::string error;
+    if (!portcullis::cli::parseListenAddress(httpbin_listen, options.listen, error)) {
+      std::cerr << "portcullis httpbin: --listen: " << error << "\n";
+      return 2;
+    }
+    return portcullis::httpbin::runStandalone(options, std::max(1u, httpbin_workers));
+  }
+  return 2;
+}

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "authz/attributes.h"
@@ -14,27 +15,34 @@ namespace portcullis::authz {
 
 // One step of an explanation, for `portcullis check` and debug logs.
 struct TraceEntry {
-  std::string policy;   // "namespace/name"
-  std::string action;   // ALLOW, DENY, AUDIT, CUSTOM
-  int rule = -1;        // index in spec.rules, -1 for policy-level entries
+  std::string policy;  // "namespace/name"
+  std::string action;  // ALLOW, DENY, AUDIT, CUSTOM
+  int rule = -1;       // index in spec.rules, -1 for policy-level entries
   bool matched = false;
   bool dry_run = false;
-  std::string detail;   // the first field that failed and the value compared, or why it matched
+  std::string detail;  // the first field that failed and the value compared, or why it matched
 };
 
 struct Trace {
   std::vector<TraceEntry> entries;
 };
 
+// The string views of Decision and CustomMatch point into the Engine that returned them, so they
+// stay valid only while that Engine lives. Views let evaluation run without allocating.
 struct Decision {
   bool allowed = true;
-  std::string policy;  // "namespace/name" of the policy that decided, empty if none
+  // "namespace/name" of the DENY policy that denied or the ALLOW policy that allowed; empty when
+  // no ALLOW policy is enforced or none matched.
+  std::string_view policy;
+  int rule = -1;       // index of the matching rule in that policy's spec.rules
+  bool audit = false;  // an enforced AUDIT rule matched: the request is marked for audit logging
 };
 
 struct CustomMatch {
   bool matched = false;
-  std::string provider;  // extension provider name of the first matching CUSTOM policy
-  std::string policy;
+  std::string_view provider;  // extension provider name of the first matching CUSTOM policy
+  std::string_view policy;    // "namespace/name" of that policy
+  int rule = -1;              // index of the matching rule in that policy's spec.rules
 };
 
 class Engine {
@@ -45,10 +53,12 @@ class Engine {
   static std::shared_ptr<const Engine> compile(
       const std::vector<const config::AuthorizationPolicy*>& policies);
 
-  // Whether any enforced CUSTOM rule matches; run before JWT authentication.
+  // Whether any CUSTOM rule matches, dry-run ones included because Istio still calls the
+  // provider for them; run before JWT authentication.
   virtual CustomMatch matchCustom(const RequestAttributes& request, Trace* trace) const = 0;
 
-  // DENY, then ALLOW; AUDIT and dry-run policies are evaluated for the trace only.
+  // DENY, then ALLOW. AUDIT only sets Decision::audit. Dry-run policies are evaluated only when
+  // `trace` is set, and never change the decision.
   virtual Decision evaluate(const RequestAttributes& request, Trace* trace) const = 0;
 
   virtual bool empty() const = 0;  // no policy applies

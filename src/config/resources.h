@@ -54,9 +54,11 @@ struct IstioGateway {
   std::vector<GatewayServer> servers;
 };
 
-// networking.istio.io StringMatch: exactly one of exact, prefix or regex.
+// networking.istio.io StringMatch: exactly one of exact, prefix or regex. An empty match `{}`
+// under headers, withoutHeaders or queryParams is Kind::Present: the header or parameter exists
+// (withoutHeaders then requires it to be absent).
 struct StringMatch {
-  enum class Kind { Exact, Prefix, Regex };
+  enum class Kind { Exact, Prefix, Regex, Present };
   Kind kind = Kind::Exact;
   std::string value;
 };
@@ -320,6 +322,13 @@ struct AuthorizationPolicy {
 
 enum class PathNormalization { None, Base, MergeSlashes, DecodeAndMergeSlashes };
 
+// includeRequestBodyInCheck: buffer the request body into the check request.
+struct ExtAuthzRequestBody {
+  uint32_t max_request_bytes = 0;
+  bool allow_partial_message = false;
+  bool pack_as_bytes = false;
+};
+
 struct ExtAuthzHttpProvider {
   std::string service;  // "[ns/]host"
   uint32_t port = 0;
@@ -327,12 +336,15 @@ struct ExtAuthzHttpProvider {
   std::string path_prefix;
   bool fail_open = false;
   uint32_t status_on_error = 403;
+  // includeRequestHeadersInCheck, or the deprecated includeHeadersInCheck when only it is set.
   std::vector<std::string> include_request_headers_in_check;
   std::vector<std::pair<std::string, std::string>> include_additional_headers_in_check;
+  std::optional<ExtAuthzRequestBody> include_request_body_in_check;
   std::vector<std::string> headers_to_upstream_on_allow;
   std::vector<std::string> headers_to_downstream_on_allow;
   std::vector<std::string> headers_to_downstream_on_deny;
   bool has_headers_to_downstream_on_deny = false;
+  bool clear_route_cache = false;
 };
 
 struct ExtensionProvider {

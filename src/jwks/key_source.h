@@ -1,0 +1,72 @@
+// Where a JWT provider's keys come from: inline text, or a remote JWKS URI that is fetched,
+// refreshed and kept across configuration reloads. Key sets are immutable once published;
+// readers take a shared_ptr and never block writers for longer than a pointer copy.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "config/resources.h"
+#include "jwt/jwks.h"
+
+namespace portcullis::jwks {
+
+class KeySource {
+ public:
+  virtual ~KeySource() = default;
+
+  // The newest usable key set, or null when none has loaded yet.
+  std::shared_ptr<const jwt::Jwks> current() const {
+    std::lock_guard lock(mutex_);
+    return keys_;
+  }
+
+  // True once the first load attempt finished, whatever its outcome.
+  bool attempted() const { return attempted_.load(std::memory_order_acquire); }
+
+  // "inline JWKS of istio-system/jwt-example" or the JWKS URI, for logs.
+  virtual std::string describe() const = 0;
+
+ protected:
+  // Publishes a new key set; `on_change` observers see it on their next read.
+  void publish(std::shared_ptr<const jwt::Jwks> keys) {
+    {
+      std::lock_guard lock(mutex_);
+      keys_ = std::move(keys);
+    }
+    attempted_.store(true, std::memory_order_release);
+  }
+  void markAttempted() { attempted_.store(true, std::memory_order_release); }
+
+ private:
+  mutable std::mutex mutex_;
+  std::shared_ptr<const jwt::Jwks> keys_;
+  std::atomic<bool> attempted_{false};
+};
+
+// A key set given in the manifest (`jwks`), parsed once.
+class InlineKeySource : public KeySource {
+ public:
+  InlineKeySource(std::string text, std::string origin);
+  std::string describe() const override { return "inline JWKS of " + origin_; }
+  const std::string& text() const { return text_; }
+
+ private:
+  std::string text_;
+  std::string origin_;
+};
+
+// Supplies the key source of a JWT rule. The server's implementation keeps sources alive across
+// reloads, so a reload does not refetch unchanged JWKS URIs.
+class KeySourceProvider {
+ public:
+  virtual ~KeySourceProvider() = default;
+  virtual std::shared_ptr<KeySource> sourceFor(const config::JwtRule& rule,
+                                               const std::string& origin) = 0;
+};
+
+}  // namespace portcullis::jwks

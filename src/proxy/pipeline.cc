@@ -1,0 +1,438 @@
+#include "proxy/pipeline.h"
+
+#include <array>
+#include <cstdio>
+#include <random>
+
+#include <boost/json/value.hpp>
+
+#include "http/client_address.h"
+#include "http/path.h"
+
+#include "http/headers.h"
+
+namespace portcullis::proxy {
+namespace {
+
+namespace http = boost::beast::http;
+
+constexpr std::string_view kRbacDenied = "RBAC: access denied";
+// Envoy's jwt_authn puts at most this many characters of the path into the realm.
+constexpr size_t kRealmPathLimit = 256;
+
+LocalReply reply(unsigned status, std::string body, std::string details) {
+  LocalReply out;
+  out.status = status;
+  out.body = std::move(body);
+  out.details = std::move(details);
+  return out;
+}
+
+bool isMethodToken(std::string_view method) {
+  if (method.empty()) {
+    return false;
+  }
+  for (char c : method) {
+    // Envoy's HTTP/1 codec only accepts upper-case method names.
+    if (!((c >= 'A' && c <= 'Z') || c == '-' || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string joinedHeader(const http::fields& headers, std::string_view name) {
+  std::string out;
+  for (const auto& field : portcullis::http::fieldsNamed(headers, name)) {
+    if (!out.empty()) {
+      out += ',';
+    }
+    out.append(field.value());
+  }
+  return out;
+}
+
+// A claim as a route header match sees it: a string, or the first string of a list.
+bool claimMatches(const jwt::Jwt& token, const std::vector<std::string>& path,
+                  const snapshot::StringMatcher& matcher) {
+  const boost::json::object* object = &token.payload;
+  const boost::json::value* value = nullptr;
+  for (size_t i = 0; i < path.size(); ++i) {
+    auto it = object->find(path[i]);
+    if (it == object->end()) {
+      return false;
+    }
+    value = &it->value();
+    if (i + 1 < path.size()) {
+      if (!value->is_object()) {
+        return false;
+      }
+      object = &value->get_object();
+    }
+  }
+  if (!value) {
+    return false;
+  }
+  if (value->is_string()) {
+    return matcher.matches(value->get_string());
+  }
+  if (value->is_array()) {
+    for (const auto& element : value->get_array()) {
+      if (element.is_string() && matcher.matches(element.get_string())) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+
+std::optional<std::string> queryParam(std::string_view target, std::string_view name) {
+  const size_t question = target.find('?');
+  if (question == std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view query = target.substr(question + 1);
+  while (!query.empty()) {
+    const size_t amp = query.find('&');
+    const std::string_view pair = query.substr(0, amp);
+    const size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return std::string(eq == std::string_view::npos ? std::string_view{} : pair.substr(eq + 1));
+    }
+    query = amp == std::string_view::npos ? std::string_view{} : query.substr(amp + 1);
+  }
+  return std::nullopt;
+}
+
+bool routeMatches(const snapshot::RouteMatch& match, const Request& request,
+                  std::string_view path, uint32_t gateway_port, const jwt::Jwt* identity) {
+  if (match.port && *match.port != gateway_port) {
+    return false;
+  }
+  if (match.path && !match.path->matches(path)) {
+    return false;
+  }
+  if (match.method && !match.method->matches(request.method)) {
+    return false;
+  }
+  if (match.scheme && !match.scheme->matches(request.scheme)) {
+    return false;
+  }
+  if (match.authority) {
+    const auto host = request.headers.find(http::field::host);
+    if (host == request.headers.end() || !match.authority->matches(host->value())) {
+      return false;
+    }
+  }
+  for (const auto& header : match.headers) {
+    bool matched = false;
+    if (!header.claim_path.empty()) {
+      matched = identity && claimMatches(*identity, header.claim_path, header.matcher);
+    } else if (request.headers.count(header.name) > 0) {
+      matched = header.matcher.matches(joinedHeader(request.headers, header.name));
+    }
+    if (matched == header.invert) {
+      return false;
+    }
+  }
+  for (const auto& [name, matcher] : match.query_params) {
+    auto value = queryParam(request.target, name);
+    if (!value || !matcher.matches(*value)) {
+      return false;
+    }
+  }
+  return true;
+}
+
+const snapshot::Route* findRoute(const snapshot::VirtualHost& vhost, const Request& request,
+                                 std::string_view path, uint32_t gateway_port,
+                                 const jwt::Jwt* identity) {
+  for (const auto& route : vhost.routes) {
+    if (route.matches.empty()) {
+      return &route;
+    }
+    for (const auto& match : route.matches) {
+      if (routeMatches(match, request, path, gateway_port, identity)) {
+        return &route;
+      }
+    }
+  }
+  return nullptr;
+}
+
+std::mt19937_64& randomEngine() {
+  thread_local std::mt19937_64 engine{std::random_device{}()};
+  return engine;
+}
+
+const snapshot::Cluster* pickCluster(const snapshot::Snapshot& snapshot,
+                                     const snapshot::Route& route) {
+  if (route.clusters.empty()) {
+    return nullptr;
+  }
+  uint64_t total = 0;
+  for (const auto& weighted : route.clusters) {
+    total += weighted.weight;
+  }
+  if (total == 0 || route.clusters.size() == 1) {
+    return &snapshot.clusters[route.clusters.front().cluster];
+  }
+  uint64_t pick = randomEngine()() % total;
+  for (const auto& weighted : route.clusters) {
+    if (pick < weighted.weight) {
+      return &snapshot.clusters[weighted.cluster];
+    }
+    pick -= weighted.weight;
+  }
+  return &snapshot.clusters[route.clusters.back().cluster];
+}
+
+LocalReply authnFailure(jwt::Status status, const Request& request) {
+  LocalReply out = reply(authn::httpStatusFor(status), std::string(jwt::statusMessage(status)),
+                         "jwt_authn_access_denied{" + std::string(jwt::statusMessage(status)) +
+                             "}");
+  for (char& c : out.details) {
+    if (c == ' ') {
+      c = '_';
+    }
+  }
+  const auto host = request.headers.find(http::field::host);
+  std::string realm = request.scheme + "://";
+  if (host != request.headers.end()) {
+    realm.append(host->value());
+  }
+  realm.append(std::string_view(request.target).substr(0, kRealmPathLimit));
+  std::string value = "Bearer realm=\"" + realm + "\"";
+  if (status != jwt::Status::JwtMissed) {
+    value += ", error=\"invalid_token\"";
+  }
+  out.headers.emplace_back("www-authenticate", std::move(value));
+  return out;
+}
+
+}  // namespace
+
+Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+               const authn::KeySets& keys, Request& request, const DecideOptions& options) {
+  Outcome outcome;
+  if (options.trace) {
+    outcome.authz_trace = std::make_unique<authz::Trace>();
+  }
+  auto note = [&](std::string text) {
+    if (options.trace) {
+      outcome.notes.push_back(std::move(text));
+    }
+  };
+
+  // 1. What the HTTP connection manager does before any filter.
+  if (!isMethodToken(request.method)) {
+    outcome.reply = reply(400, "Bad Request", "invalid_method");
+    note("method \"" + request.method + "\" is not an upper-case token: 400");
+    return outcome;
+  }
+  if (request.headers.find(http::field::host) == request.headers.end()) {
+    outcome.reply = reply(400, "Bad Request", "missing_host_header");
+    note("no Host header: 400");
+    return outcome;
+  }
+  std::string normalized;
+  if (portcullis::http::normalizeTarget(request.target, snapshot.mesh.path_normalization,
+                                       normalized) != portcullis::http::PathStatus::Ok) {
+    outcome.reply = reply(400, "Bad Request", "path_normalization_failed");
+    note("request target \"" + request.target + "\" is not a valid path: 400");
+    return outcome;
+  }
+  if (normalized != request.target) {
+    note("path normalized from \"" + request.target + "\" to \"" + normalized + "\"");
+  }
+  request.target = std::move(normalized);
+  outcome.remote_ip = portcullis::http::trustedClientAddress(request.headers, request.peer,
+                                                             snapshot.mesh.num_trusted_proxies);
+
+  authz::RequestAttributes attributes;
+  attributes.method = request.method;
+  attributes.host = request.headers.find(http::field::host)->value();
+  attributes.headers = &request.headers;
+  attributes.source_ip = request.peer;
+  attributes.remote_ip = outcome.remote_ip;
+  attributes.destination_ip = request.local;
+  attributes.destination_port = request.local_port;
+
+  // 2. CUSTOM authorization runs before JWT authentication.
+  attributes.path = portcullis::http::pathOf(request.target);
+  if (listener.authz && !listener.authz->empty()) {
+    const authz::CustomMatch custom = listener.authz->matchCustom(attributes, outcome.authz_trace.get());
+    if (custom.matched) {
+      // NOTE: external authorization is not implemented yet. Failing closed matches what
+      // istiod does with a CUSTOM policy whose provider it cannot use: it denies.
+      outcome.reply = reply(403, std::string(kRbacDenied), "ext_authz_unavailable");
+      note("CUSTOM policy " + std::string(custom.policy) + " matched; provider " +
+           std::string(custom.provider) + " cannot be called, so the request is denied");
+      return outcome;
+    }
+  }
+
+  // 3. JWT authentication.
+  if (listener.authn && !listener.authn->empty()) {
+    outcome.authn = listener.authn->authenticate(request.headers, request.target,
+                                                 request.method == "OPTIONS", keys, options.now);
+    if (outcome.authn.status != jwt::Status::Ok) {
+      outcome.reply = authnFailure(outcome.authn.status, request);
+      note("JWT rejected: " + std::string(jwt::statusMessage(outcome.authn.status)));
+      return outcome;
+    }
+  }
+
+  // 4. DENY and ALLOW policies, seeing the request as authentication left it.
+  authz::Identity identity;
+  if (outcome.authn.identity) {
+    identity.jwt = outcome.authn.identity.get();
+    identity.space_delimited_claims = &outcome.authn.provider->space_delimited_claims;
+    attributes.identity = &identity;
+  }
+  attributes.path = portcullis::http::pathOf(request.target);
+  attributes.host = request.headers.find(http::field::host)->value();
+  if (listener.authz && !listener.authz->empty()) {
+    outcome.authz = listener.authz->evaluate(attributes, outcome.authz_trace.get());
+    if (!outcome.authz.allowed) {
+      outcome.reply = reply(403, std::string(kRbacDenied),
+                            "rbac_access_denied_matched_policy[" +
+                                (outcome.authz.policy.empty() ? std::string("none")
+                                                              : std::string(outcome.authz.policy)) +
+                                "]");
+      return outcome;
+    }
+  }
+
+  // 5. Routing.
+  const std::string_view host = attributes.host;
+  const snapshot::VirtualHost* vhost = listener.findVirtualHost(host);
+  const snapshot::Route* route =
+      vhost ? findRoute(*vhost, request, attributes.path, listener.gateway_port, identity.jwt)
+            : nullptr;
+  if (!route) {
+    outcome.reply = reply(404, "", "route_not_found");
+    note("no route for host \"" + std::string(host) + "\" and path \"" +
+         std::string(attributes.path) + "\": 404");
+    return outcome;
+  }
+  outcome.forward.route = route;
+  outcome.forward.cluster = pickCluster(snapshot, *route);
+  outcome.forward.timeout = route->timeout;
+  note("routed by " + route->origin +
+       (outcome.forward.cluster ? " to " + outcome.forward.cluster->name : ""));
+  if (!outcome.forward.cluster || outcome.forward.cluster->endpoints.empty()) {
+    outcome.reply = upstreamFailureReply(503, "no healthy upstream");
+    outcome.reply->details = "no_healthy_upstream";
+    return outcome;
+  }
+  return outcome;
+}
+
+void removeHopByHopHeaders(http::fields& headers) {
+  // Headers listed in Connection are hop-by-hop too.
+  std::vector<std::string> listed;
+  for (const auto& field : portcullis::http::fieldsNamed(headers, http::field::connection)) {
+    std::string_view value = field.value();
+    while (!value.empty()) {
+      const size_t comma = value.find(',');
+      std::string_view name = value.substr(0, comma);
+      while (!name.empty() && name.front() == ' ') {
+        name.remove_prefix(1);
+      }
+      while (!name.empty() && name.back() == ' ') {
+        name.remove_suffix(1);
+      }
+      if (!name.empty()) {
+        listed.emplace_back(name);
+      }
+      value = comma == std::string_view::npos ? std::string_view{} : value.substr(comma + 1);
+    }
+  }
+  for (const auto& name : listed) {
+    if (!boost::beast::iequals(name, "transfer-encoding")) {
+      headers.erase(name);
+    }
+  }
+  headers.erase(http::field::connection);
+  headers.erase(http::field::keep_alive);
+  headers.erase(http::field::proxy_connection);
+  headers.erase(http::field::te);
+  headers.erase(http::field::trailer);
+  headers.erase(http::field::upgrade);
+}
+
+void prepareUpstreamRequest(Request& request, const Outcome& outcome,
+                            const std::string& request_id) {
+  http::fields& headers = request.headers;
+  removeHopByHopHeaders(headers);
+  headers.erase(http::field::expect);  // 100-continue is answered by the gateway itself
+
+  // Envoy with use_remote_address appends the TCP peer, not the trusted client address.
+  const std::string peer = request.peer.to_string();
+  auto xff = headers.find("x-forwarded-for");
+  if (xff != headers.end()) {
+    std::string joined = joinedHeader(headers, "x-forwarded-for") + "," + peer;
+    headers.set("x-forwarded-for", joined);
+  } else {
+    headers.set("x-forwarded-for", peer);
+  }
+  headers.set("x-forwarded-proto", request.scheme);
+  headers.set("x-request-id", request_id);
+
+  const snapshot::Route* route = outcome.forward.route;
+  if (!route) {
+    return;
+  }
+  if (route->rewrite_prefix) {
+    const std::string_view path = portcullis::http::pathOf(request.target);
+    const std::string query = request.target.substr(path.size());
+    std::string rewritten;
+    const auto& match = route->matches.empty() ? std::optional<snapshot::RouteMatch>{}
+                                               : std::optional(route->matches.front());
+    if (match && match->path && match->path->kind == snapshot::StringMatcher::Kind::Prefix &&
+        path.starts_with(match->path->value)) {
+      rewritten = *route->rewrite_prefix + std::string(path.substr(match->path->value.size()));
+    } else {
+      rewritten = *route->rewrite_prefix;
+    }
+    request.target = rewritten + query;
+  }
+  if (route->rewrite_authority) {
+    headers.set(http::field::host, *route->rewrite_authority);
+  }
+  for (const auto& name : route->request_headers.remove) {
+    headers.erase(name);
+  }
+  for (const auto& [name, value] : route->request_headers.set) {
+    headers.set(name, value);
+  }
+  for (const auto& [name, value] : route->request_headers.add) {
+    headers.insert(name, value);
+  }
+}
+
+LocalReply upstreamFailureReply(unsigned status, std::string_view reason) {
+  return reply(status, std::string(reason), std::string(reason));
+}
+
+std::string newRequestId() {
+  auto& engine = randomEngine();
+  const uint64_t high = engine();
+  const uint64_t low = engine();
+  std::array<uint8_t, 16> bytes{};
+  for (int i = 0; i < 8; ++i) {
+    bytes[i] = static_cast<uint8_t>(high >> (8 * i));
+    bytes[8 + i] = static_cast<uint8_t>(low >> (8 * i));
+  }
+  bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
+  bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  char out[37];
+  std::snprintf(out, sizeof out,
+                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
+                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
+                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  return out;
+}
+
+}  // namespace portcullis::proxy

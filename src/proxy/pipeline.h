@@ -1,0 +1,83 @@
+// The decision for one request: normalize, authenticate, authorize, route. The same code runs
+// in `portcullis serve` for live traffic and in `portcullis check` offline, so both always give
+// the same answer. No I/O happens here.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/ip/address.hpp>
+#include <boost/beast/http/fields.hpp>
+
+#include "authn/authenticator.h"
+#include "authz/engine.h"
+#include "snapshot/snapshot.h"
+
+namespace portcullis::proxy {
+
+// A request as the gateway received it. The pipeline edits `target` and `headers` into what
+// the upstream receives.
+struct Request {
+  std::string method;
+  std::string target;  // request-target as received; normalized path and query afterwards
+  boost::beast::http::fields headers;
+  std::string scheme = "http";
+  boost::asio::ip::address peer;   // TCP peer
+  boost::asio::ip::address local;  // local address of the connection
+  uint16_t local_port = 0;         // listener port
+};
+
+struct LocalReply {
+  unsigned status = 200;
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // besides content-type/length
+  std::string details;  // Envoy-style response code details for the access log
+};
+
+struct Forward {
+  const snapshot::Route* route = nullptr;
+  const snapshot::Cluster* cluster = nullptr;  // null: the route has no usable backend
+  std::chrono::milliseconds timeout{0};
+};
+
+// Everything the decision found, for the response, the access log and `check --output`.
+struct Outcome {
+  std::optional<LocalReply> reply;  // set: answer locally, do not forward
+  Forward forward;
+  boost::asio::ip::address remote_ip;  // trusted client address
+  authn::Result authn;
+  authz::Decision authz;
+  std::unique_ptr<authz::Trace> authz_trace;  // only when a trace was requested
+  std::vector<std::string> notes;  // steps in words, only when a trace was requested
+};
+
+struct DecideOptions {
+  uint64_t now = 0;  // seconds since the epoch, for exp and nbf
+  bool trace = false;
+};
+
+// Runs the pipeline for `request` arriving on `listener`. `keys` holds the listener's key
+// sets by Provider::key_slot.
+Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+               const authn::KeySets& keys, Request& request, const DecideOptions& options);
+
+// Turns a forwarded request into what the upstream receives: hop-by-hop headers removed,
+// x-forwarded-for, x-forwarded-proto and x-request-id set, the route's rewrites and header
+// operations applied. Transfer-Encoding is left to the serializer.
+void prepareUpstreamRequest(Request& request, const Outcome& outcome,
+                            const std::string& request_id);
+
+// Envoy's local reply for an upstream failure.
+LocalReply upstreamFailureReply(unsigned status, std::string_view reason);
+
+// A random UUID (version 4) for x-request-id.
+std::string newRequestId();
+
+// Removes the hop-by-hop headers of RFC 9110 section 7.6.1 and those named in Connection.
+void removeHopByHopHeaders(boost::beast::http::fields& headers);
+
+}  // namespace portcullis::proxy

@@ -1,0 +1,420 @@
+#include "proxy/session.h"
+
+#include <ctime>
+#include <optional>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/serializer.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/write.hpp>
+#include <spdlog/spdlog.h>
+
+#include "http/client_address.h"
+#include "proxy/pipeline.h"
+#include "proxy/worker.h"
+
+namespace portcullis::proxy {
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
+
+constexpr std::string_view kServerName = "portcullis";
+constexpr std::string_view kResetBeforeHeaders =
+    "upstream connect error or disconnect/reset before headers. reset reason: ";
+
+using RequestParser = http::request_parser<http::buffer_body>;
+using ResponseParser = http::response_parser<http::buffer_body>;
+
+// The Date header value, formatted at most once a second per thread.
+std::string_view httpDate() {
+  thread_local std::time_t cached_second = 0;
+  thread_local char cached[64] = {0};
+  const std::time_t now = std::time(nullptr);
+  if (now != cached_second) {
+    std::tm tm{};
+    gmtime_r(&now, &tm);
+    std::strftime(cached, sizeof cached, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    cached_second = now;
+  }
+  return cached;
+}
+
+bool isPeerGone(const boost::system::error_code& ec) {
+  return ec == http::error::end_of_stream || ec == asio::error::eof ||
+         ec == asio::error::connection_reset || ec == asio::error::broken_pipe ||
+         ec == asio::error::operation_aborted;
+}
+
+// How a forwarded exchange ended, for the client connection.
+enum class Ending {
+  KeepAlive,  // the response was sent in full; the connection may serve another request
+  Close,      // the response was sent in full; close the connection
+  Abort,      // the exchange broke part-way; close at once
+};
+
+class Session {
+ public:
+  Session(Worker& worker, tcp::socket socket, uint16_t listen_port)
+      : worker_(worker),
+        limits_(worker.options().limits),
+        stream_(std::move(socket)),
+        listen_port_(listen_port),
+        body_buffer_(new char[limits_.body_chunk_bytes]) {
+    boost::system::error_code ec;
+    peer_ = portcullis::http::unmapped(stream_.socket().remote_endpoint(ec).address());
+    local_ = portcullis::http::unmapped(stream_.socket().local_endpoint(ec).address());
+  }
+
+  asio::awaitable<void> run() {
+    while (true) {
+      RequestParser parser;
+      parser.header_limit(static_cast<uint32_t>(limits_.max_request_header_bytes));
+      parser.body_limit(boost::none);  // bodies are streamed, never held whole
+      stream_.expires_after(limits_.request_header_timeout);
+      auto [ec, bytes] = co_await http::async_read_header(stream_, buffer_, parser, kTuple);
+      if (ec) {
+        co_await onReadHeaderError(ec, parser.got_some());
+        break;
+      }
+      const Ending ending = co_await handle(parser);
+      if (ending != Ending::KeepAlive) {
+        break;
+      }
+    }
+    boost::system::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.close();
+  }
+
+ private:
+  asio::awaitable<void> onReadHeaderError(const boost::system::error_code& ec, bool got_some) {
+    if (isPeerGone(ec) || (ec == beast::error::timeout && !got_some)) {
+      co_return;  // the client closed or went quiet between requests
+    }
+    if (ec == beast::error::timeout) {
+      spdlog::debug("closing connection from {}: request header not complete in time",
+                    peer_.to_string());
+      co_return;
+    }
+    if (ec == http::error::header_limit) {
+      co_await writeLocalReply({431, "Request Header Fields Too Large", {}, "header_overflow"},
+                               false, false);
+      co_return;
+    }
+    spdlog::debug("bad request from {}: {}", peer_.to_string(), ec.message());
+    co_await writeLocalReply({400, "Bad Request", {}, "codec_error"}, false, false);
+  }
+
+  asio::awaitable<Ending> handle(RequestParser& parser) {
+    auto& message = parser.get();
+    Request request;
+    request.method = std::string(message.method_string());
+    request.target = std::string(message.target());
+    request.peer = peer_;
+    request.local = local_;
+    request.local_port = listen_port_;
+    const bool head = message.method() == http::verb::head;
+    const bool expect_continue = beast::iequals(message[http::field::expect], "100-continue");
+    const bool client_keep_alive = parser.keep_alive();
+    request.headers = std::move(static_cast<http::fields&>(message));
+
+    worker_.view.refresh();
+    const snapshot::Snapshot* snapshot = worker_.view.snapshot();
+    const snapshot::Listener* listener =
+        snapshot ? snapshot->findListener(listen_port_) : nullptr;
+    if (!listener) {
+      co_await writeLocalReply({503, "no listener for this port", {}, "no_listener"}, false, head);
+      co_return Ending::Close;
+    }
+
+    DecideOptions options;
+    options.now = static_cast<uint64_t>(std::time(nullptr));
+    Outcome outcome =
+        decide(*snapshot, *listener, worker_.view.keysFor(*listener), request, options);
+    if (outcome.reply) {
+      // A body the client is still sending is not read; closing is the only safe framing.
+      const bool keep_alive = client_keep_alive && parser.is_done();
+      co_await writeLocalReply(*outcome.reply, keep_alive, head);
+      co_return keep_alive ? Ending::KeepAlive : Ending::Close;
+    }
+    prepareUpstreamRequest(request, outcome, newRequestId());
+    co_return co_await forward(parser, request, outcome, client_keep_alive, head,
+                               expect_continue);
+  }
+
+  asio::awaitable<void> writeLocalReply(const LocalReply& reply, bool keep_alive, bool head) {
+    http::response<http::string_body> response{static_cast<http::status>(reply.status), 11};
+    response.set(http::field::server, kServerName);
+    response.set(http::field::date, httpDate());
+    if (!reply.body.empty()) {
+      response.set(http::field::content_type, "text/plain");
+    }
+    for (const auto& [name, value] : reply.headers) {
+      response.set(name, value);
+    }
+    response.body() = reply.body;
+    response.prepare_payload();
+    if (head) {
+      response.body().clear();  // keeps Content-Length of the body a GET would get
+    }
+    response.keep_alive(keep_alive);
+    stream_.expires_after(limits_.idle_timeout);
+    http::response_serializer<http::string_body> serializer{response};
+    if (head) {
+      co_await http::async_write_header(stream_, serializer, kTuple);
+    } else {
+      co_await http::async_write(stream_, serializer, kTuple);
+    }
+  }
+
+  // Sends "100 Continue" so that a client waiting for it starts sending the body.
+  asio::awaitable<bool> sendContinue() {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    stream_.expires_after(limits_.idle_timeout);
+    auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(kContinue), kTuple);
+    co_return !ec;
+  }
+
+  // Streams the request header and body to the upstream. Returns the error that stopped it;
+  // `client_failed` tells whether the client side broke.
+  asio::awaitable<boost::system::error_code> sendRequest(
+      upstream::Connection& connection, RequestParser& parser,
+      http::request<http::buffer_body>& upstream_request, bool expect_continue,
+      bool& client_failed) {
+    http::request_serializer<http::buffer_body> serializer{upstream_request};
+    upstream_request.body().data = nullptr;
+    upstream_request.body().size = 0;
+    upstream_request.body().more = !parser.is_done();
+    connection.stream.expires_after(limits_.idle_timeout);
+    auto [ec, n] = co_await http::async_write_header(connection.stream, serializer, kTuple);
+    if (ec) {
+      co_return ec;
+    }
+    if (!parser.is_done() && expect_continue && !co_await sendContinue()) {
+      client_failed = true;
+      co_return asio::error::connection_aborted;
+    }
+    do {
+      if (!parser.is_done()) {
+        parser.get().body().data = body_buffer_.get();
+        parser.get().body().size = limits_.body_chunk_bytes;
+        stream_.expires_after(limits_.idle_timeout);
+        auto [read_ec, read] = co_await http::async_read_some(stream_, buffer_, parser, kTuple);
+        if (read_ec && read_ec != http::error::need_buffer) {
+          client_failed = true;
+          co_return read_ec;
+        }
+        upstream_request.body().data = body_buffer_.get();
+        upstream_request.body().size = limits_.body_chunk_bytes - parser.get().body().size;
+        upstream_request.body().more = !parser.is_done();
+      } else {
+        upstream_request.body().data = nullptr;
+        upstream_request.body().size = 0;
+        upstream_request.body().more = false;
+      }
+      connection.stream.expires_after(limits_.idle_timeout);
+      auto [write_ec, written] = co_await http::async_write(connection.stream, serializer, kTuple);
+      if (write_ec && write_ec != http::error::need_buffer) {
+        co_return write_ec;
+      }
+    } while (!serializer.is_done());
+    co_return boost::system::error_code{};
+  }
+
+  // Reads the upstream response header, skipping interim 1xx responses.
+  asio::awaitable<boost::system::error_code> readResponseHeader(
+      upstream::Connection& connection, std::optional<ResponseParser>& parser, bool head,
+      Clock::time_point deadline) {
+    while (true) {
+      parser.emplace();
+      parser->header_limit(static_cast<uint32_t>(limits_.max_response_header_bytes));
+      parser->body_limit(boost::none);
+      if (head) {
+        parser->skip(true);
+      }
+      connection.stream.expires_at(std::min(deadline, Clock::now() + limits_.idle_timeout));
+      auto [ec, n] = co_await http::async_read_header(connection.stream, connection.buffer,
+                                                      *parser, kTuple);
+      if (ec) {
+        co_return ec;
+      }
+      const unsigned status = parser->get().result_int();
+      if (status < 100 || status >= 200 || status == 101) {
+        co_return boost::system::error_code{};
+      }
+    }
+  }
+
+  // Streams the upstream response to the client.
+  asio::awaitable<Ending> relayResponse(upstream::ConnectionPtr connection, ResponseParser& parser,
+                                        const Outcome& outcome, bool client_keep_alive) {
+    auto& upstream_response = parser.get();
+    http::response<http::buffer_body> response;
+    response.result(upstream_response.result_int());
+    response.reason(upstream_response.reason());
+    response.version(11);
+    const bool has_length = upstream_response.has_content_length() ||
+                            upstream_response.chunked() || parser.is_done();
+    const bool upstream_keep_alive = parser.keep_alive();
+    static_cast<http::fields&>(response) = std::move(static_cast<http::fields&>(upstream_response));
+    removeHopByHopHeaders(response);
+    response.set(http::field::server, kServerName);
+    if (const snapshot::Route* route = outcome.forward.route) {
+      for (const auto& name : route->response_headers.remove) {
+        response.erase(name);
+      }
+      for (const auto& [name, value] : route->response_headers.set) {
+        response.set(name, value);
+      }
+      for (const auto& [name, value] : route->response_headers.add) {
+        response.insert(name, value);
+      }
+    }
+    // A body that ends when the upstream closes can only end the same way downstream.
+    const bool keep_alive = client_keep_alive && has_length;
+    response.keep_alive(keep_alive);
+
+    http::response_serializer<http::buffer_body> serializer{response};
+    response.body().data = nullptr;
+    response.body().size = 0;
+    response.body().more = !parser.is_done();
+    stream_.expires_after(limits_.idle_timeout);
+    auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
+    if (ec) {
+      co_return Ending::Abort;
+    }
+    do {
+      if (!parser.is_done()) {
+        parser.get().body().data = body_buffer_.get();
+        parser.get().body().size = limits_.body_chunk_bytes;
+        connection->stream.expires_after(limits_.idle_timeout);
+        auto [read_ec, read] =
+            co_await http::async_read_some(connection->stream, connection->buffer, parser, kTuple);
+        if (read_ec == http::error::end_of_stream && !has_length) {
+          read_ec = {};  // the body ends at the upstream's close
+        }
+        if (read_ec && read_ec != http::error::need_buffer) {
+          spdlog::debug("upstream {} failed mid-response: {}", connection->key,
+                        read_ec.message());
+          co_return Ending::Abort;
+        }
+        response.body().data = body_buffer_.get();
+        response.body().size = limits_.body_chunk_bytes - parser.get().body().size;
+        response.body().more = !parser.is_done();
+      } else {
+        response.body().data = nullptr;
+        response.body().size = 0;
+        response.body().more = false;
+      }
+      stream_.expires_after(limits_.idle_timeout);
+      auto [write_ec, written] = co_await http::async_write(stream_, serializer, kTuple);
+      if (write_ec && write_ec != http::error::need_buffer) {
+        co_return Ending::Abort;
+      }
+    } while (!serializer.is_done());
+
+    if (upstream_keep_alive && parser.is_done() && has_length) {
+      worker_.pool.release(std::move(connection));
+    }
+    co_return keep_alive ? Ending::KeepAlive : Ending::Close;
+  }
+
+  asio::awaitable<Ending> forward(RequestParser& parser, Request& request,
+                                  const Outcome& outcome, bool client_keep_alive, bool head,
+                                  bool expect_continue) {
+    const snapshot::Cluster& cluster = *outcome.forward.cluster;
+    const snapshot::Endpoint& endpoint =
+        cluster.endpoints[worker_.next_endpoint++ % cluster.endpoints.size()];
+    const auto deadline = outcome.forward.timeout.count() > 0
+                              ? Clock::now() + outcome.forward.timeout
+                              : Clock::time_point::max();
+    const bool replayable = parser.is_done();  // no body left to stream
+
+    http::request<http::buffer_body> upstream_request;
+    upstream_request.method_string(request.method);
+    upstream_request.target(request.target);
+    upstream_request.version(11);
+    static_cast<http::fields&>(upstream_request) = std::move(request.headers);
+
+    // A pooled connection the upstream closed meanwhile fails on first use; a request
+    // without a body is then sent once more on a new connection.
+    for (int attempt = 0;; ++attempt) {
+      std::string connect_error;
+      upstream::ConnectionPtr connection =
+          co_await worker_.pool.acquire(endpoint, limits_.connect_timeout, connect_error);
+      if (!connection) {
+        co_return co_await failBeforeHeaders(
+            parser, client_keep_alive, head, 503,
+            std::string(kResetBeforeHeaders) +
+                "connection failure, transport failure reason: " + connect_error);
+      }
+      bool client_failed = false;
+      boost::system::error_code ec = co_await sendRequest(*connection, parser, upstream_request,
+                                                          expect_continue, client_failed);
+      if (client_failed) {
+        co_return Ending::Abort;
+      }
+      std::optional<ResponseParser> response_parser;
+      if (!ec) {
+        ec = co_await readResponseHeader(*connection, response_parser, head, deadline);
+      }
+      if (!ec) {
+        co_return co_await relayResponse(std::move(connection), *response_parser, outcome,
+                                         client_keep_alive && parser.is_done());
+      }
+      if (connection->reused && replayable && attempt == 0 && isPeerGone(ec)) {
+        continue;
+      }
+      if (ec == beast::error::timeout) {
+        co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 504,
+                                             "upstream request timeout");
+      }
+      if (isPeerGone(ec)) {
+        co_return co_await failBeforeHeaders(
+            parser, client_keep_alive, head, 503,
+            std::string(kResetBeforeHeaders) + "connection termination");
+      }
+      spdlog::debug("invalid response from upstream {}: {}", connection->key, ec.message());
+      co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 502,
+                                           std::string(kResetBeforeHeaders) + "protocol error");
+    }
+  }
+
+  asio::awaitable<Ending> failBeforeHeaders(RequestParser& parser, bool client_keep_alive,
+                                            bool head, unsigned status, std::string body) {
+    const bool keep_alive = client_keep_alive && parser.is_done();
+    co_await writeLocalReply({status, std::move(body), {}, "upstream_failure"}, keep_alive, head);
+    co_return keep_alive ? Ending::KeepAlive : Ending::Close;
+  }
+
+  Worker& worker_;
+  const Limits& limits_;
+  beast::tcp_stream stream_;
+  beast::flat_buffer buffer_;
+  uint16_t listen_port_;
+  boost::asio::ip::address peer_;
+  boost::asio::ip::address local_;
+  std::unique_ptr<char[]> body_buffer_;
+};
+
+}  // namespace
+
+asio::awaitable<void> serveConnection(Worker& worker, tcp::socket socket, uint16_t listen_port) {
+  Session session(worker, std::move(socket), listen_port);
+  co_await session.run();
+}
+
+}  // namespace portcullis::proxy
