@@ -262,14 +262,14 @@ class Session {
   asio::awaitable<Ending> relayResponse(upstream::ConnectionPtr connection, ResponseParser& parser,
                                         const Outcome& outcome, bool client_keep_alive) {
     auto& upstream_response = parser.get();
-    http::response<http::buffer_body> response;
-    response.result(upstream_response.result_int());
-    response.reason(upstream_response.reason());
-    response.version(11);
     const bool has_length = upstream_response.has_content_length() ||
                             upstream_response.chunked() || parser.is_done();
     const bool upstream_keep_alive = parser.keep_alive();
+    // The fields object also stores the start line (the reason phrase), so it is moved first.
+    http::response<http::buffer_body> response;
     static_cast<http::fields&>(response) = std::move(static_cast<http::fields&>(upstream_response));
+    response.result(upstream_response.result_int());
+    response.version(11);
     removeHopByHopHeaders(response);
     response.set(http::field::server, kServerName);
     if (const snapshot::Route* route = outcome.forward.route) {
@@ -343,11 +343,12 @@ class Session {
                               : Clock::time_point::max();
     const bool replayable = parser.is_done();  // no body left to stream
 
+    // The fields object also stores the start line, so it is moved in first.
     http::request<http::buffer_body> upstream_request;
+    static_cast<http::fields&>(upstream_request) = std::move(request.headers);
     upstream_request.method_string(request.method);
     upstream_request.target(request.target);
     upstream_request.version(11);
-    static_cast<http::fields&>(upstream_request) = std::move(request.headers);
 
     // A pooled connection the upstream closed meanwhile fails on first use; a request
     // without a body is then sent once more on a new connection.
