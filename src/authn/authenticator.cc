@@ -303,8 +303,10 @@ struct ProviderOutcome {
   std::vector<FoundToken> tokens;
 };
 
-Status verifyToken(const Provider& provider, const jwt::Jwt& token, const KeySets& keys,
+Status verifyToken(const Provider& provider, CachedToken& cached, const KeySets& keys,
                    uint64_t now) {
+  const jwt::Jwt& token = *cached.jwt;
+  // Cheap checks first, in Envoy's order: issuer, time, audience, then keys and signature.
   if (!provider.issuer.empty() && token.iss != provider.issuer) {
     return Status::JwtUnknownIssuer;
   }
@@ -323,31 +325,56 @@ Status verifyToken(const Provider& provider, const jwt::Jwt& token, const KeySet
   if (key_set->status() != Status::Ok) {
     return key_set->status();
   }
-  return jwt::verifySignature(token, *key_set);
+  if (cached.verified_with == key_set) {
+    return Status::Ok;
+  }
+  if (cached.rejected_by == key_set) {
+    return cached.rejected_status;
+  }
+  const Status status = jwt::verifySignature(token, *key_set);
+  if (status == Status::Ok) {
+    cached.verified_with = key_set;
+  } else {
+    cached.rejected_by = key_set;
+    cached.rejected_status = status;
+  }
+  return status;
 }
 
 // Verifies every token at the provider's locations; the first failure decides.
 ProviderOutcome runProvider(const Provider& provider, const http::fields& headers,
                             std::string_view target, const KeySets& keys, uint64_t now,
-                            std::vector<TokenOutcome>& trace) {
+                            TokenCache* cache, std::vector<TokenOutcome>* trace) {
   ProviderOutcome outcome;
   outcome.tokens = extractTokens(provider, headers, target);
   if (outcome.tokens.empty()) {
     return outcome;
   }
   for (const auto& found : outcome.tokens) {
-    auto token = std::make_shared<jwt::Jwt>();
-    Status status = jwt::parseJwt(found.value, *token);
-    if (status == Status::Ok) {
-      status = verifyToken(provider, *token, keys, now);
+    CachedToken uncached;
+    CachedToken* cached = cache ? cache->slotFor(found.value) : nullptr;
+    if (!cached) {
+      cached = &uncached;
     }
-    trace.push_back(TokenOutcome{provider.origin, describeLocation(found), status});
+    if (!cached->jwt && cached->parse_status == Status::Ok) {
+      auto token = std::make_shared<jwt::Jwt>();
+      cached->parse_status = jwt::parseJwt(found.value, *token);
+      if (cached->parse_status == Status::Ok) {
+        cached->jwt = std::move(token);
+      }
+    }
+    const Status status = cached->parse_status != Status::Ok
+                              ? cached->parse_status
+                              : verifyToken(provider, *cached, keys, now);
+    if (trace) {
+      trace->push_back(TokenOutcome{provider.origin, describeLocation(found), status});
+    }
     if (status != Status::Ok) {
       outcome.status = status;
       outcome.identity = nullptr;
       return outcome;
     }
-    outcome.identity = std::move(token);
+    outcome.identity = cached->jwt;
   }
   outcome.status = Status::Ok;
   return outcome;
@@ -369,7 +396,8 @@ Status combineFailures(const std::vector<Status>& statuses) {
 }  // namespace
 
 Result Authenticator::authenticate(http::fields& headers, std::string& target, bool is_options,
-                                   const KeySets& keys, uint64_t now) const {
+                                   const KeySets& keys, uint64_t now, TokenCache* cache,
+                                   bool trace) const {
   Result result;
   if (providers_.empty() || isCorsPreflight(headers, is_options)) {
     return result;
@@ -383,7 +411,8 @@ Result Authenticator::authenticate(http::fields& headers, std::string& target, b
   // locations). A provider that finds no token reports JwtMissed.
   std::vector<Status> statuses;
   for (const auto& provider : providers_) {
-    ProviderOutcome outcome = runProvider(provider, headers, target, keys, now, result.tokens);
+    ProviderOutcome outcome =
+        runProvider(provider, headers, target, keys, now, cache, trace ? &result.tokens : nullptr);
     if (outcome.status == Status::Ok) {
       result.identity = std::move(outcome.identity);
       result.provider = &provider;

@@ -16,6 +16,7 @@
 #include "jwt/jwks.h"
 #include "jwt/jwt.h"
 #include "jwt/status.h"
+#include "authn/token_cache.h"
 
 namespace portcullis::authn {
 
@@ -53,7 +54,7 @@ struct Result {
   jwt::Status status = jwt::Status::Ok;
   std::shared_ptr<const jwt::Jwt> identity;  // the verified token, null if none
   const Provider* provider = nullptr;        // the provider that verified it
-  std::vector<TokenOutcome> tokens;
+  std::vector<TokenOutcome> tokens;  // filled only when a trace was requested
 };
 
 // HTTP status for a failed authentication: 403 for audience failures, 401 otherwise.
@@ -76,9 +77,12 @@ class Authenticator {
   // success the token's location is stripped unless forwardOriginalToken is set, and the
   // payload and claim headers are added. An OPTIONS request (`is_options`) with Origin and
   // Access-Control-Request-Method is a CORS preflight and skips authentication, as Envoy's
-  // bypass_cors_preflight does. `now` is seconds since the epoch.
+  // bypass_cors_preflight does. `now` is seconds since the epoch. `cache`, when given,
+  // remembers parsed tokens and signature outcomes across requests of one worker. With
+  // `trace`, Result::tokens lists every token examined.
   Result authenticate(boost::beast::http::fields& headers, std::string& target, bool is_options,
-                      const KeySets& keys, uint64_t now) const;
+                      const KeySets& keys, uint64_t now, TokenCache* cache = nullptr,
+                      bool trace = false) const;
 
  private:
   static void addOutputHeaders(boost::beast::http::fields& headers, const Provider& provider,

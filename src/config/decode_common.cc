@@ -1,5 +1,6 @@
-#include <algorithm>
 #include <strings.h>
+
+#include <algorithm>
 
 #include "config/decoders.h"
 #include "config/validators.h"
@@ -84,20 +85,10 @@ bool readStringPairs(DecodeContext& ctx, const YAML::Node& node, const std::stri
   return true;
 }
 
-void checkNotEmpty(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
-                   const std::vector<std::string>& values) {
-  for (size_t i = 0; i < values.size(); ++i) {
-    if (values[i].empty()) {
-      ctx.error(node[i], indexPath(path, i), "empty value is not allowed");
-    }
-  }
-}
-
 namespace {
 
 bool equalsIgnoringCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() &&
-         strncasecmp(a.data(), b.data(), a.size()) == 0;
+  return a.size() == b.size() && strncasecmp(a.data(), b.data(), a.size()) == 0;
 }
 
 // The rules Istio applies to header operations: names must be set and must not be pseudo
@@ -149,8 +140,8 @@ void decodeHeaderOperations(DecodeContext& ctx, const YAML::Node& node, const st
   YAML::Node remove = reader.take("remove");
   if (readStringList(ctx, remove, reader.pathOf("remove"), out.remove)) {
     for (size_t i = 0; i < out.remove.size(); ++i) {
-      checkHeaderOperationName(ctx, remove[i], indexPath(reader.pathOf("remove"), i),
-                               out.remove[i], /*authority_allowed=*/false);
+      checkHeaderOperationName(ctx, remove[i], indexPath(reader.pathOf("remove"), i), out.remove[i],
+                               /*authority_allowed=*/false);
     }
   }
   reader.finish();
@@ -207,8 +198,7 @@ void decodeHeaders(DecodeContext& ctx, const YAML::Node& node, const std::string
                    HeaderOperations& request, HeaderOperations& response) {
   MapReader reader(ctx, node, path);
   decodeHeaderOperations(ctx, reader.take("request"), reader.pathOf("request"), true, request);
-  decodeHeaderOperations(ctx, reader.take("response"), reader.pathOf("response"), false,
-                         response);
+  decodeHeaderOperations(ctx, reader.take("response"), reader.pathOf("response"), false, response);
   reader.finish();
 }
 

@@ -43,8 +43,8 @@ void DecodeContext::report(Diagnostic::Severity severity, SourceLocation locatio
   if (severity == Diagnostic::Severity::Error) {
     ++errors_;
   }
-  out_.push_back(Diagnostic{severity, std::move(location), object_, std::move(field),
-                            std::move(message)});
+  out_.push_back(
+      Diagnostic{severity, std::move(location), object_, std::move(field), std::move(message)});
 }
 
 namespace {
@@ -238,7 +238,9 @@ ScalarType scalarType(const YAML::Node& node) {
   return ScalarType::String;
 }
 
-bool isAbsent(const YAML::Node& node) { return scalarType(node) == ScalarType::Null; }
+bool isAbsent(const YAML::Node& node) {
+  return scalarType(node) == ScalarType::Null;
+}
 
 std::string quote(std::string_view value) {
   std::string out = "\"";
@@ -368,8 +370,8 @@ bool readInteger(DecodeContext& ctx, const YAML::Node& node, const std::string& 
   }
   if (value < minimum || value > maximum) {
     ctx.error(node, path,
-              "value " + node.Scalar() + " is out of range; use " + std::to_string(minimum) +
-                  "-" + std::to_string(maximum));
+              "value " + node.Scalar() + " is out of range; use " + std::to_string(minimum) + "-" +
+                  std::to_string(maximum));
     return false;
   }
   out = value;
@@ -623,8 +625,8 @@ void MapReader::finish() {
       accepted += accepted.empty() ? name : ", " + name;
     }
     ctx_.error(entry.key_node, pathOf(entry.key),
-               "unknown field " + quote(entry.key) + "; accepted fields: " +
-                   (accepted.empty() ? "none" : accepted));
+               "unknown field " + quote(entry.key) +
+                   "; accepted fields: " + (accepted.empty() ? "none" : accepted));
   }
 }
 

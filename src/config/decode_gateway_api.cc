@@ -12,7 +12,7 @@ namespace portcullis::config::internal {
 namespace {
 
 constexpr std::string_view kListenerProtocols[] = {"HTTP", "HTTPS", "TLS", "TCP", "UDP"};
-constexpr std::string_view kMethods[] = {"GET",     "HEAD",    "POST",  "PUT", "DELETE",
+constexpr std::string_view kMethods[] = {"GET",     "HEAD",    "POST",  "PUT",  "DELETE",
                                          "CONNECT", "OPTIONS", "TRACE", "PATCH"};
 
 template <size_t N>
@@ -27,7 +27,9 @@ std::string lower(std::string_view value) {
   return out;
 }
 
-bool isPresent(const YAML::Node& node) { return node.IsDefined() && !node.IsNull(); }
+bool isPresent(const YAML::Node& node) {
+  return node.IsDefined() && !node.IsNull();
+}
 
 // ---------------------------------------------------------------------------------------------
 // Gateway
@@ -378,8 +380,7 @@ BackendRef decodeBackendRef(DecodeContext& ctx, const YAML::Node& node, const st
   return ref;
 }
 
-HttpRouteRule decodeRouteRule(DecodeContext& ctx, const YAML::Node& node,
-                              const std::string& path) {
+HttpRouteRule decodeRouteRule(DecodeContext& ctx, const YAML::Node& node, const std::string& path) {
   HttpRouteRule rule;
   rule.location = ctx.locate(node);
   MapReader reader(ctx, node, path);
@@ -476,8 +477,7 @@ K8sHttpRoute decodeHttpRoute(DecodeContext& ctx, MapReader& root, ObjectMeta met
   YAML::Node hostnames = spec.take("hostnames");
   if (spec.readStringList("hostnames", route.hostnames)) {
     for (size_t i = 0; i < route.hostnames.size(); ++i) {
-      if (std::string problem = validateGatewayApiHostname(route.hostnames[i]);
-          !problem.empty()) {
+      if (std::string problem = validateGatewayApiHostname(route.hostnames[i]); !problem.empty()) {
         ctx.error(hostnames[i], indexPath(spec.pathOf("hostnames"), i), problem);
       }
     }

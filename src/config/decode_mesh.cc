@@ -219,9 +219,9 @@ void decodeExtAuthzGrpc(DecodeContext& ctx, const YAML::Node& node, const std::s
 
 // Provider kinds of MeshConfig.ExtensionProvider that Portcullis does not implement.
 constexpr std::string_view kOtherProviderKinds[] = {
-    "zipkin",        "lightstep",          "datadog",      "stackdriver",  "opencensus",
-    "skywalking",    "opentelemetry",      "prometheus",   "envoyFileAccessLog",
-    "envoyHttpAls",  "envoyTcpAls",        "envoyOtelAls", "sds"};
+    "zipkin",      "lightstep",     "datadog",    "stackdriver",        "opencensus",
+    "skywalking",  "opentelemetry", "prometheus", "envoyFileAccessLog", "envoyHttpAls",
+    "envoyTcpAls", "envoyOtelAls",  "sds"};
 
 ExtensionProvider decodeProvider(DecodeContext& ctx, const YAML::Node& node,
                                  const std::string& path, std::set<std::string>& names) {
@@ -232,8 +232,8 @@ ExtensionProvider decodeProvider(DecodeContext& ctx, const YAML::Node& node,
   reader.readString("name", provider.name);
   YAML::Node http = reader.take("envoyExtAuthzHttp");
   YAML::Node grpc = reader.take("envoyExtAuthzGrpc");
-  int kinds = (http.IsDefined() && !http.IsNull() ? 1 : 0) +
-              (grpc.IsDefined() && !grpc.IsNull() ? 1 : 0);
+  int kinds =
+      (http.IsDefined() && !http.IsNull() ? 1 : 0) + (grpc.IsDefined() && !grpc.IsNull() ? 1 : 0);
   for (std::string_view kind : kOtherProviderKinds) {
     kinds += reader.has(kind) ? 1 : 0;
     reader.take(kind);
@@ -246,13 +246,14 @@ ExtensionProvider decodeProvider(DecodeContext& ctx, const YAML::Node& node,
     provider.ext_authz_grpc = true;
     ctx.warning(reader.keyNode("envoyExtAuthzGrpc"), reader.pathOf("envoyExtAuthzGrpc"),
                 "gRPC external authorization is not implemented by Portcullis; CUSTOM policies "
-                "that name provider " + quote(provider.name) + " cannot call it");
+                "that name provider " +
+                    quote(provider.name) + " cannot call it");
   }
   for (std::string_view kind : kOtherProviderKinds) {
     if (reader.has(kind)) {
-      ctx.warning(reader.keyNode(kind), reader.pathOf(kind),
-                  "provider type " + std::string(kind) +
-                      " is not supported by Portcullis and is ignored");
+      ctx.warning(
+          reader.keyNode(kind), reader.pathOf(kind),
+          "provider type " + std::string(kind) + " is not supported by Portcullis and is ignored");
     }
   }
   reader.finish();
@@ -288,8 +289,8 @@ void decodeMeshText(DecodeContext& ctx, const YAML::Node& node, const std::strin
     ctx.error(root_namespace, reader.pathOf("rootNamespace"),
               "invalid rootNamespace " + quote(mesh.root_namespace) + "; use a namespace name");
   }
-  decodePathNormalization(ctx, reader.take("pathNormalization"),
-                          reader.pathOf("pathNormalization"), mesh);
+  decodePathNormalization(ctx, reader.take("pathNormalization"), reader.pathOf("pathNormalization"),
+                          mesh);
   decodeDefaultConfig(ctx, reader.take("defaultConfig"), reader.pathOf("defaultConfig"), mesh);
   std::set<std::string> names;
   forEachItem(ctx, reader.take("extensionProviders"), reader.pathOf("extensionProviders"),

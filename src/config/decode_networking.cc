@@ -27,9 +27,9 @@ std::string lower(std::string_view value) {
 }
 
 // Istio's protocol names, compared without case.
-constexpr std::string_view kProtocols[] = {"HTTP",  "HTTPS", "HTTP2", "GRPC",  "GRPC-WEB",
-                                           "HTTP_PROXY", "TCP", "UDP", "TLS", "MONGO",
-                                           "REDIS", "MYSQL"};
+constexpr std::string_view kProtocols[] = {"HTTP",     "HTTPS",      "HTTP2", "GRPC",
+                                           "GRPC-WEB", "HTTP_PROXY", "TCP",   "UDP",
+                                           "TLS",      "MONGO",      "REDIS", "MYSQL"};
 constexpr std::string_view kProtocolList =
     "HTTP, HTTPS, HTTP2, GRPC, GRPC-WEB, HTTP_PROXY, TCP, UDP, TLS, MONGO, REDIS, MYSQL";
 
@@ -71,6 +71,25 @@ bool hostsOverlap(std::string_view a, std::string_view b) {
 // ---------------------------------------------------------------------------------------------
 // Gateway
 
+// TLS settings are not implemented, but Istio's rules on when they must be present still apply,
+// so a manifest Istio rejects is rejected here too.
+void checkServerTls(DecodeContext& ctx, const YAML::Node& server, MapReader& reader,
+                    const std::string& protocol) {
+  YAML::Node tls = reader.take("tls");
+  bool has_tls = !isAbsent(tls);
+  if (isTlsProtocol(protocol) && !has_tls) {
+    ctx.error(server, reader.pathOf("tls"),
+              "server with protocol " + protocol + " must have tls settings");
+  } else if (!isTlsProtocol(protocol) && has_tls) {
+    bool redirect_only = tls.IsMap() && tls.size() == 1 && !lookup(tls, "httpsRedirect").IsNull();
+    if (!isHttpProtocol(protocol) || !redirect_only) {
+      ctx.error(reader.keyNode("tls"), reader.pathOf("tls"),
+                "server with protocol " + protocol +
+                    " cannot have tls settings other than httpsRedirect");
+    }
+  }
+}
+
 GatewayServer decodeServer(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
                            std::set<std::string>& port_names) {
   GatewayServer server;
@@ -108,12 +127,11 @@ GatewayServer decodeServer(DecodeContext& ctx, const YAML::Node& node, const std
     }
     if (!isKnownProtocol(server.protocol)) {
       ctx.error(port_reader.keyNode("protocol"), port_reader.pathOf("protocol"),
-                "invalid protocol " + quote(server.protocol) + "; accepted: " +
-                    std::string(kProtocolList));
+                "invalid protocol " + quote(server.protocol) +
+                    "; accepted: " + std::string(kProtocolList));
     }
     if (server.port_name.empty()) {
-      ctx.error(port_reader.keyNode("name"), port_reader.pathOf("name"),
-                "port name is required");
+      ctx.error(port_reader.keyNode("name"), port_reader.pathOf("name"), "port name is required");
     } else if (!port_names.insert(server.port_name).second) {
       ctx.error(port_reader.take("name"), port_reader.pathOf("name"),
                 "duplicate port name " + quote(server.port_name) +
@@ -126,22 +144,8 @@ GatewayServer decodeServer(DecodeContext& ctx, const YAML::Node& node, const std
   }
   server.protocol = upper(server.protocol);
 
-  // TLS settings are not implemented, but Istio's rules on when they must be present still
-  // apply, so a manifest Istio rejects is rejected here too.
-  YAML::Node tls = reader.take("tls");
-  bool has_tls = tls.IsDefined() && !tls.IsNull();
   if (has_port && isKnownProtocol(server.protocol)) {
-    if (isTlsProtocol(server.protocol) && !has_tls) {
-      ctx.error(node, reader.pathOf("tls"),
-                "server with protocol " + server.protocol + " must have tls settings");
-    } else if (!isTlsProtocol(server.protocol) && has_tls) {
-      bool redirect_only = tls.IsMap() && tls.size() == 1 && !lookup(tls, "httpsRedirect").IsNull();
-      if (!isHttpProtocol(server.protocol) || !redirect_only) {
-        ctx.error(reader.keyNode("tls"), reader.pathOf("tls"),
-                  "server with protocol " + server.protocol +
-                      " cannot have tls settings other than httpsRedirect");
-      }
-    }
+    checkServerTls(ctx, node, reader, server.protocol);
   }
   reader.unsupported({"tls", "bind", "defaultEndpoint"});
   reader.ignore({"name"});
@@ -206,8 +210,8 @@ void decodeMatchMap(DecodeContext& ctx, const YAML::Node& node, const std::strin
     return;
   }
   if (!node.IsMap()) {
-    ctx.error(node, path, "expected a map from names to string matches, found " +
-                              describeNode(node));
+    ctx.error(node, path,
+              "expected a map from names to string matches, found " + describeNode(node));
     return;
   }
   std::set<std::string> seen;
@@ -292,8 +296,7 @@ HttpMatchRequest decodeMatchRequest(DecodeContext& ctx, const YAML::Node& node,
   return match;
 }
 
-Destination decodeDestination(DecodeContext& ctx, const YAML::Node& node,
-                              const std::string& path) {
+Destination decodeDestination(DecodeContext& ctx, const YAML::Node& node, const std::string& path) {
   Destination destination;
   MapReader reader(ctx, node, path);
   YAML::Node host = reader.take("host");
@@ -353,6 +356,34 @@ HttpRouteDestination decodeRouteDestination(DecodeContext& ctx, const YAML::Node
   return route;
 }
 
+std::optional<HttpRewrite> decodeRewrite(DecodeContext& ctx, const YAML::Node& rewrite,
+                                         const std::string& path) {
+  if (isAbsent(rewrite)) {
+    return std::nullopt;
+  }
+  MapReader reader(ctx, rewrite, path);
+  HttpRewrite value;
+  if (reader.has("uri")) {
+    value.uri.emplace();
+    reader.readString("uri", *value.uri);
+  }
+  if (reader.has("authority")) {
+    value.authority.emplace();
+    reader.readString("authority", *value.authority);
+  }
+  reader.take("uri");
+  reader.take("authority");
+  reader.unsupported({"uriRegexRewrite"});
+  reader.finish();
+  if (reader.isMap() && !value.uri && !value.authority && !reader.has("uriRegexRewrite")) {
+    ctx.error(rewrite, path, "rewrite must set uri or authority");
+  }
+  if (value.uri && reader.has("uriRegexRewrite")) {
+    ctx.error(rewrite, path, "rewrite cannot set both uri and uriRegexRewrite");
+  }
+  return value;
+}
+
 HttpRoute decodeHttpRoute(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
                           bool bound_to_gateway) {
   HttpRoute route;
@@ -375,32 +406,7 @@ HttpRoute decodeHttpRoute(DecodeContext& ctx, const YAML::Node& node, const std:
               "total destination weight is 0; give at least one destination a weight");
   }
 
-  YAML::Node rewrite = reader.take("rewrite");
-  if (rewrite.IsDefined() && !rewrite.IsNull()) {
-    MapReader rewrite_reader(ctx, rewrite, reader.pathOf("rewrite"));
-    HttpRewrite value;
-    if (rewrite_reader.has("uri")) {
-      value.uri.emplace();
-      rewrite_reader.readString("uri", *value.uri);
-    }
-    if (rewrite_reader.has("authority")) {
-      value.authority.emplace();
-      rewrite_reader.readString("authority", *value.authority);
-    }
-    rewrite_reader.take("uri");
-    rewrite_reader.take("authority");
-    rewrite_reader.unsupported({"uriRegexRewrite"});
-    rewrite_reader.finish();
-    if (rewrite_reader.isMap() && !value.uri && !value.authority &&
-        !rewrite_reader.has("uriRegexRewrite")) {
-      ctx.error(rewrite, reader.pathOf("rewrite"), "rewrite must set uri or authority");
-    }
-    if (value.uri && rewrite_reader.has("uriRegexRewrite")) {
-      ctx.error(rewrite, reader.pathOf("rewrite"),
-                "rewrite cannot set both uri and uriRegexRewrite");
-    }
-    route.rewrite = std::move(value);
-  }
+  route.rewrite = decodeRewrite(ctx, reader.take("rewrite"), reader.pathOf("rewrite"));
 
   YAML::Node timeout = reader.take("timeout");
   if (timeout.IsDefined() && !timeout.IsNull()) {
@@ -501,9 +507,9 @@ void checkEndpoint(DecodeContext& ctx, const YAML::Node& node, const std::string
     if (endpoint.network.empty()) {
       ctx.error(node, address_path, "address is required");
     } else {
-      ctx.warning(node, address_path,
-                  "address is not set; the endpoint is reached through network " +
-                      endpoint.network);
+      ctx.warning(
+          node, address_path,
+          "address is not set; the endpoint is reached through network " + endpoint.network);
     }
   } else if (unix_socket) {
     if (std::string problem = validateUnixPath(endpoint.address.substr(7)); !problem.empty()) {
@@ -537,6 +543,174 @@ void checkEndpoint(DecodeContext& ctx, const YAML::Node& node, const std::string
   }
   if (unix_socket && service_ports != nullptr && service_ports->size() != 1) {
     ctx.error(node, path, "a unix endpoint needs a ServiceEntry with exactly one port");
+  }
+}
+
+// addresses: IP addresses or CIDR blocks. Returns true when one of them is a CIDR block.
+bool decodeAddresses(DecodeContext& ctx, MapReader& spec, ServiceEntry& entry) {
+  YAML::Node addresses = spec.take("addresses");
+  bool has_cidr = false;
+  if (spec.readStringList("addresses", entry.addresses)) {
+    for (size_t i = 0; i < entry.addresses.size(); ++i) {
+      has_cidr = has_cidr || entry.addresses[i].find('/') != std::string::npos;
+      if (std::string problem = validateIpOrCidr(entry.addresses[i]); !problem.empty()) {
+        ctx.error(addresses[i], indexPath(spec.pathOf("addresses"), i), problem);
+      }
+    }
+  }
+  return has_cidr;
+}
+
+// ports: numbers and names unique, names RFC 1123 labels. Returns the port names.
+std::set<std::string> decodeServicePorts(DecodeContext& ctx, MapReader& spec, ServiceEntry& entry) {
+  std::set<std::string> port_names;
+  std::set<uint32_t> port_numbers;
+  forEachItem(ctx, spec.take("ports"), spec.pathOf("ports"),
+              [&](const YAML::Node& item, const std::string& item_path, size_t) {
+                ServiceEntryPort port;
+                MapReader reader(ctx, item, item_path);
+                bool number_read = reader.readUint32("number", 0, 65535, port.number);
+                YAML::Node protocol = reader.take("protocol");
+                reader.readString("protocol", port.protocol);
+                YAML::Node name = reader.take("name");
+                reader.readString("name", port.name);
+                reader.readUint32("targetPort", 0, 65535, port.target_port);
+                reader.finish();
+                if (!reader.isMap()) {
+                  return;
+                }
+                if (number_read && port.number == 0) {
+                  ctx.error(reader.keyNode("number"), reader.pathOf("number"),
+                            "port number must be in the range 1-65535");
+                } else if (!port_numbers.insert(port.number).second) {
+                  ctx.error(reader.take("number"), reader.pathOf("number"),
+                            "port " + std::to_string(port.number) + " is already defined");
+                }
+                if (!isIstioDnsLabel(port.name)) {
+                  ctx.error(reader.keyNode("name"), reader.pathOf("name"),
+                            "invalid port name " + quote(port.name) +
+                                "; use an RFC 1123 label such as \"http\"");
+                } else if (!port_names.insert(port.name).second) {
+                  ctx.error(name, reader.pathOf("name"),
+                            "port name " + quote(port.name) + " is already defined");
+                }
+                if (!port.protocol.empty() && !isKnownProtocol(port.protocol)) {
+                  ctx.error(protocol, reader.pathOf("protocol"),
+                            "invalid protocol " + quote(port.protocol) +
+                                "; accepted: " + std::string(kProtocolList));
+                }
+                port.protocol = upper(port.protocol);
+                entry.ports.push_back(std::move(port));
+              });
+  return port_names;
+}
+
+// location and resolution. Returns the resolution as written, for messages.
+std::string decodeLocationAndResolution(DecodeContext& ctx, MapReader& spec, ServiceEntry& entry) {
+  YAML::Node location = spec.take("location");
+  if (spec.readString("location", entry.location) && !entry.location.empty() &&
+      entry.location != "MESH_EXTERNAL" && entry.location != "MESH_INTERNAL") {
+    ctx.error(
+        location, spec.pathOf("location"),
+        "invalid location " + quote(entry.location) + "; accepted: MESH_EXTERNAL, MESH_INTERNAL");
+  }
+
+  YAML::Node resolution = spec.take("resolution");
+  std::string resolution_name;
+  if (spec.readString("resolution", resolution_name) && !resolution_name.empty()) {
+    auto found = kResolutions.find(resolution_name);
+    if (found == kResolutions.end()) {
+      ctx.error(resolution, spec.pathOf("resolution"),
+                "invalid resolution " + quote(resolution_name) +
+                    "; accepted: NONE, STATIC, DNS, DNS_ROUND_ROBIN");
+    } else {
+      entry.resolution = found->second;
+    }
+  }
+  return resolution_name;
+}
+
+void decodeWorkloadSelector(DecodeContext& ctx, MapReader& spec, ServiceEntry& entry) {
+  YAML::Node selector = spec.take("workloadSelector");
+  if (!selector.IsDefined() || selector.IsNull()) {
+    return;
+  }
+  MapReader reader(ctx, selector, spec.pathOf("workloadSelector"));
+  Labels labels;
+  if (reader.readStringMap("labels", labels)) {
+    checkLabels(ctx, reader.take("labels"), reader.pathOf("labels"), labels);
+  }
+  reader.finish();
+  if (labels.empty()) {
+    ctx.warning(selector, spec.pathOf("workloadSelector"),
+                "workload selector has no labels, so it selects every workload in the "
+                "namespace");
+  }
+  entry.workload_selector = std::move(labels);
+}
+
+void checkExportTo(DecodeContext& ctx, MapReader& spec, ServiceEntry& entry) {
+  YAML::Node export_to = spec.take("exportTo");
+  if (!spec.readStringList("exportTo", entry.export_to)) {
+    return;
+  }
+  std::set<std::string> seen;
+  for (size_t i = 0; i < entry.export_to.size(); ++i) {
+    const std::string& value = entry.export_to[i];
+    std::string item_path = indexPath(spec.pathOf("exportTo"), i);
+    if (value != "." && value != "*" && value != "~" && !isDns1123Label(value)) {
+      ctx.error(export_to[i], item_path,
+                "invalid exportTo " + quote(value) + "; use \".\", \"*\", \"~\" or a namespace");
+    } else if (!seen.insert(value == "." ? entry.meta.ns : value).second) {
+      ctx.error(export_to[i], item_path, "duplicate exportTo entry " + quote(value));
+    }
+  }
+  if (entry.export_to.size() > 1 && (seen.count("*") != 0 || seen.count("~") != 0)) {
+    ctx.error(export_to, spec.pathOf("exportTo"),
+              "\"*\" and \"~\" cannot be combined with other exportTo entries");
+  }
+}
+
+// The rules that depend on the resolution: which endpoints are allowed and what hosts need.
+void checkResolutionRules(DecodeContext& ctx, MapReader& spec, const ServiceEntry& entry,
+                          const std::set<std::string>& port_names,
+                          const std::string& resolution_name) {
+  YAML::Node hosts = spec.take("hosts");
+  YAML::Node endpoints = spec.take("endpoints");
+  bool dns = entry.resolution == ServiceEntry::Resolution::Dns ||
+             entry.resolution == ServiceEntry::Resolution::DnsRoundRobin;
+  if (entry.resolution == ServiceEntry::Resolution::None && !entry.endpoints.empty()) {
+    ctx.error(endpoints, spec.pathOf("endpoints"),
+              "resolution NONE takes no endpoints; use STATIC or DNS");
+  }
+  if (dns && entry.endpoints.empty()) {
+    for (size_t i = 0; i < entry.hosts.size(); ++i) {
+      if (!validateFqdn(entry.hosts[i]).empty()) {
+        ctx.error(hosts[i], indexPath(spec.pathOf("hosts"), i),
+                  "hosts must be fully qualified names without wildcards when resolution " +
+                      resolution_name + " has no endpoints");
+      }
+    }
+  }
+  if (entry.resolution == ServiceEntry::Resolution::DnsRoundRobin && entry.endpoints.size() > 1) {
+    ctx.error(endpoints, spec.pathOf("endpoints"),
+              "resolution DNS_ROUND_ROBIN takes at most one endpoint");
+  }
+  if (entry.resolution != ServiceEntry::Resolution::None) {
+    for (size_t i = 0; i < entry.endpoints.size(); ++i) {
+      checkEndpoint(ctx, endpoints[i], indexPath(spec.pathOf("endpoints"), i), entry.endpoints[i],
+                    &port_names, /*allow_hostname=*/dns);
+    }
+  }
+  if (entry.resolution != ServiceEntry::Resolution::None && entry.hosts.size() > 1) {
+    for (const ServiceEntryPort& port : entry.ports) {
+      if (!isHttpProtocol(port.protocol) && !isTlsProtocol(port.protocol)) {
+        ctx.error(hosts, spec.pathOf("hosts"),
+                  "several hosts need HTTP or TLS ports, but port " + std::to_string(port.number) +
+                      " uses " + (port.protocol.empty() ? "no protocol" : port.protocol));
+        break;
+      }
+    }
   }
 }
 
@@ -577,8 +751,7 @@ VirtualService decodeVirtualService(DecodeContext& ctx, MapReader& root, ObjectM
   }
   bool bound_to_gateway =
       !service.gateways.empty() &&
-      std::find(service.gateways.begin(), service.gateways.end(), "mesh") ==
-          service.gateways.end();
+      std::find(service.gateways.begin(), service.gateways.end(), "mesh") == service.gateways.end();
 
   YAML::Node hosts = spec.take("hosts");
   bool hosts_read = spec.readStringList("hosts", service.hosts);
@@ -630,7 +803,6 @@ ServiceEntry decodeServiceEntry(DecodeContext& ctx, MapReader& root, ObjectMeta 
   ServiceEntry entry;
   entry.meta = std::move(meta);
   MapReader spec(ctx, root.take("spec"), "spec");
-
   YAML::Node hosts = spec.take("hosts");
   if (spec.readStringList("hosts", entry.hosts) && spec.isMap() && entry.hosts.empty()) {
     ctx.error(spec.keyNode("hosts"), spec.pathOf("hosts"),
@@ -643,100 +815,15 @@ ServiceEntry decodeServiceEntry(DecodeContext& ctx, MapReader& root, ObjectMeta 
       ctx.error(hosts[i], indexPath(spec.pathOf("hosts"), i), problem);
     }
   }
-
-  YAML::Node addresses = spec.take("addresses");
-  bool has_cidr = false;
-  if (spec.readStringList("addresses", entry.addresses)) {
-    for (size_t i = 0; i < entry.addresses.size(); ++i) {
-      has_cidr = has_cidr || entry.addresses[i].find('/') != std::string::npos;
-      if (std::string problem = validateIpOrCidr(entry.addresses[i]); !problem.empty()) {
-        ctx.error(addresses[i], indexPath(spec.pathOf("addresses"), i), problem);
-      }
-    }
-  }
-
-  std::set<std::string> port_names;
-  std::set<uint32_t> port_numbers;
-  forEachItem(ctx, spec.take("ports"), spec.pathOf("ports"),
-              [&](const YAML::Node& item, const std::string& item_path, size_t) {
-                ServiceEntryPort port;
-                MapReader reader(ctx, item, item_path);
-                bool number_read = reader.readUint32("number", 0, 65535, port.number);
-                YAML::Node protocol = reader.take("protocol");
-                reader.readString("protocol", port.protocol);
-                YAML::Node name = reader.take("name");
-                reader.readString("name", port.name);
-                reader.readUint32("targetPort", 0, 65535, port.target_port);
-                reader.finish();
-                if (!reader.isMap()) {
-                  return;
-                }
-                if (number_read && port.number == 0) {
-                  ctx.error(reader.keyNode("number"), reader.pathOf("number"),
-                            "port number must be in the range 1-65535");
-                } else if (!port_numbers.insert(port.number).second) {
-                  ctx.error(reader.take("number"), reader.pathOf("number"),
-                            "port " + std::to_string(port.number) + " is already defined");
-                }
-                if (!isIstioDnsLabel(port.name)) {
-                  ctx.error(reader.keyNode("name"), reader.pathOf("name"),
-                            "invalid port name " + quote(port.name) +
-                                "; use an RFC 1123 label such as \"http\"");
-                } else if (!port_names.insert(port.name).second) {
-                  ctx.error(name, reader.pathOf("name"),
-                            "port name " + quote(port.name) + " is already defined");
-                }
-                if (!port.protocol.empty() && !isKnownProtocol(port.protocol)) {
-                  ctx.error(protocol, reader.pathOf("protocol"),
-                            "invalid protocol " + quote(port.protocol) + "; accepted: " +
-                                std::string(kProtocolList));
-                }
-                port.protocol = upper(port.protocol);
-                entry.ports.push_back(std::move(port));
-              });
-
-  YAML::Node location = spec.take("location");
-  if (spec.readString("location", entry.location) && !entry.location.empty() &&
-      entry.location != "MESH_EXTERNAL" && entry.location != "MESH_INTERNAL") {
-    ctx.error(location, spec.pathOf("location"),
-              "invalid location " + quote(entry.location) +
-                  "; accepted: MESH_EXTERNAL, MESH_INTERNAL");
-  }
-
-  YAML::Node resolution = spec.take("resolution");
-  std::string resolution_name;
-  if (spec.readString("resolution", resolution_name) && !resolution_name.empty()) {
-    auto found = kResolutions.find(resolution_name);
-    if (found == kResolutions.end()) {
-      ctx.error(resolution, spec.pathOf("resolution"),
-                "invalid resolution " + quote(resolution_name) +
-                    "; accepted: NONE, STATIC, DNS, DNS_ROUND_ROBIN");
-    } else {
-      entry.resolution = found->second;
-    }
-  }
+  bool has_cidr = decodeAddresses(ctx, spec, entry);
+  std::set<std::string> port_names = decodeServicePorts(ctx, spec, entry);
+  std::string resolution_name = decodeLocationAndResolution(ctx, spec, entry);
   if (has_cidr && entry.resolution != ServiceEntry::Resolution::None &&
       entry.resolution != ServiceEntry::Resolution::Static) {
-    ctx.error(addresses, spec.pathOf("addresses"),
+    ctx.error(spec.take("addresses"), spec.pathOf("addresses"),
               "CIDR addresses are allowed only with resolution NONE or STATIC");
   }
-
-  YAML::Node selector = spec.take("workloadSelector");
-  if (selector.IsDefined() && !selector.IsNull()) {
-    MapReader reader(ctx, selector, spec.pathOf("workloadSelector"));
-    Labels labels;
-    if (reader.readStringMap("labels", labels)) {
-      checkLabels(ctx, reader.take("labels"), reader.pathOf("labels"), labels);
-    }
-    reader.finish();
-    if (labels.empty()) {
-      ctx.warning(selector, spec.pathOf("workloadSelector"),
-                  "workload selector has no labels, so it selects every workload in the "
-                  "namespace");
-    }
-    entry.workload_selector = std::move(labels);
-  }
-
+  decodeWorkloadSelector(ctx, spec, entry);
   YAML::Node endpoints = spec.take("endpoints");
   forEachItem(ctx, endpoints, spec.pathOf("endpoints"),
               [&](const YAML::Node& item, const std::string& item_path, size_t) {
@@ -746,67 +833,11 @@ ServiceEntry decodeServiceEntry(DecodeContext& ctx, MapReader& root, ObjectMeta 
     ctx.error(endpoints, spec.pathOf("endpoints"),
               "only one of workloadSelector and endpoints can be set");
   }
-
-  YAML::Node export_to = spec.take("exportTo");
-  if (spec.readStringList("exportTo", entry.export_to)) {
-    std::set<std::string> seen;
-    for (size_t i = 0; i < entry.export_to.size(); ++i) {
-      const std::string& value = entry.export_to[i];
-      std::string item_path = indexPath(spec.pathOf("exportTo"), i);
-      if (value != "." && value != "*" && value != "~" && !isDns1123Label(value)) {
-        ctx.error(export_to[i], item_path,
-                  "invalid exportTo " + quote(value) + "; use \".\", \"*\", \"~\" or a namespace");
-      } else if (!seen.insert(value == "." ? entry.meta.ns : value).second) {
-        ctx.error(export_to[i], item_path, "duplicate exportTo entry " + quote(value));
-      }
-    }
-    if (entry.export_to.size() > 1 && (seen.count("*") != 0 || seen.count("~") != 0)) {
-      ctx.error(export_to, spec.pathOf("exportTo"),
-                "\"*\" and \"~\" cannot be combined with other exportTo entries");
-    }
-  }
+  checkExportTo(ctx, spec, entry);
   spec.unsupported({"subjectAltNames"});
   spec.finish();
-  if (!spec.isMap()) {
-    return entry;
-  }
-
-  // Endpoint rules depend on the resolution.
-  bool dns = entry.resolution == ServiceEntry::Resolution::Dns ||
-             entry.resolution == ServiceEntry::Resolution::DnsRoundRobin;
-  if (entry.resolution == ServiceEntry::Resolution::None && !entry.endpoints.empty()) {
-    ctx.error(endpoints, spec.pathOf("endpoints"),
-              "resolution NONE takes no endpoints; use STATIC or DNS");
-  }
-  if (dns && entry.endpoints.empty()) {
-    for (size_t i = 0; i < entry.hosts.size(); ++i) {
-      if (!validateFqdn(entry.hosts[i]).empty()) {
-        ctx.error(hosts[i], indexPath(spec.pathOf("hosts"), i),
-                  "hosts must be fully qualified names without wildcards when resolution " +
-                      resolution_name + " has no endpoints");
-      }
-    }
-  }
-  if (entry.resolution == ServiceEntry::Resolution::DnsRoundRobin && entry.endpoints.size() > 1) {
-    ctx.error(endpoints, spec.pathOf("endpoints"),
-              "resolution DNS_ROUND_ROBIN takes at most one endpoint");
-  }
-  if (entry.resolution != ServiceEntry::Resolution::None) {
-    for (size_t i = 0; i < entry.endpoints.size(); ++i) {
-      checkEndpoint(ctx, endpoints[i], indexPath(spec.pathOf("endpoints"), i),
-                    entry.endpoints[i], &port_names, /*allow_hostname=*/dns);
-    }
-  }
-  if (entry.resolution != ServiceEntry::Resolution::None && entry.hosts.size() > 1) {
-    for (const ServiceEntryPort& port : entry.ports) {
-      if (!isHttpProtocol(port.protocol) && !isTlsProtocol(port.protocol)) {
-        ctx.error(hosts, spec.pathOf("hosts"),
-                  "several hosts need HTTP or TLS ports, but port " +
-                      std::to_string(port.number) + " uses " +
-                      (port.protocol.empty() ? "no protocol" : port.protocol));
-        break;
-      }
-    }
+  if (spec.isMap()) {
+    checkResolutionRules(ctx, spec, entry, port_names, resolution_name);
   }
   return entry;
 }

@@ -44,9 +44,9 @@ void decodeClaimToHeaders(DecodeContext& ctx, const YAML::Node& node, const std:
     if (mapping.header.empty() || mapping.claim.empty()) {
       ctx.error(item, item_path, "outputClaimToHeaders needs a non-empty header and claim");
     } else if (!isStrictHeaderName(mapping.header)) {
-      ctx.error(reader.take("header"), reader.pathOf("header"),
-                "invalid header name " + quote(mapping.header) +
-                    "; use letters, digits and '-' only");
+      ctx.error(
+          reader.take("header"), reader.pathOf("header"),
+          "invalid header name " + quote(mapping.header) + "; use letters, digits and '-' only");
     }
     out.push_back(std::move(mapping));
   });
@@ -210,9 +210,8 @@ void checkServiceAccounts(DecodeContext& ctx, MapReader& reader, std::string_vie
     const std::string& value = values[i];
     size_t slash = value.find('/');
     bool valid = !value.empty() && value.find('*') == std::string::npos &&
-                 (slash == std::string::npos ||
-                  (slash > 0 && slash + 1 < value.size() &&
-                   value.find('/', slash + 1) == std::string::npos));
+                 (slash == std::string::npos || (slash > 0 && slash + 1 < value.size() &&
+                                                 value.find('/', slash + 1) == std::string::npos));
     if (!valid && !value.empty()) {
       ctx.error(node[i], indexPath(reader.pathOf(key), i),
                 "invalid service account " + quote(value) +
@@ -254,7 +253,8 @@ Source decodeSource(DecodeContext& ctx, const YAML::Node& node, const std::strin
     if (scope.custom() && field.identity && !field.out->empty()) {
       ctx.error(reader.keyNode(field.key), reader.pathOf(field.key),
                 "From." + upperFirst(field.key) + " is not supported with action CUSTOM" +
-                    (field.out == &source.request_principals || field.out == &source.not_request_principals
+                    (field.out == &source.request_principals ||
+                             field.out == &source.not_request_principals
                          ? " (CUSTOM runs before JWT validation, so no request identity exists)"
                          : ""));
     }
@@ -310,9 +310,8 @@ Operation decodeOperation(DecodeContext& ctx, const YAML::Node& node, const std:
 }
 
 bool isCustomUnsupportedKey(std::string_view key) {
-  return key == "source.namespace" || key == "source.principal" ||
-         key == "source.serviceAccount" || key == "source.trustDomain" ||
-         key.starts_with("request.auth.");
+  return key == "source.namespace" || key == "source.principal" || key == "source.serviceAccount" ||
+         key == "source.trustDomain" || key.starts_with("request.auth.");
 }
 
 void checkConditionValues(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
@@ -369,8 +368,7 @@ Condition decodeCondition(DecodeContext& ctx, const YAML::Node& node, const std:
     checkConditionValues(ctx, values, reader.pathOf("values"), condition.values, kind);
   }
   if (not_values_ok) {
-    checkConditionValues(ctx, not_values, reader.pathOf("notValues"), condition.not_values,
-                         kind);
+    checkConditionValues(ctx, not_values, reader.pathOf("notValues"), condition.not_values, kind);
   }
   return condition;
 }

@@ -31,10 +31,6 @@ void checkLabels(DecodeContext& ctx, const YAML::Node& node, const std::string& 
 bool readStringPairs(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
                      std::vector<std::pair<std::string, std::string>>& out);
 
-// Reports an Error for each empty string in a list read from `node`.
-void checkNotEmpty(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
-                   const std::vector<std::string>& values);
-
 // A VirtualService `headers` block: {request: {set, add, remove}, response: {...}}.
 void decodeHeaders(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
                    HeaderOperations& request, HeaderOperations& response);
@@ -49,8 +45,7 @@ K8sHttpRoute decodeHttpRoute(DecodeContext& ctx, MapReader& root, ObjectMeta met
 
 RequestAuthentication decodeRequestAuthentication(DecodeContext& ctx, MapReader& root,
                                                   ObjectMeta meta);
-AuthorizationPolicy decodeAuthorizationPolicy(DecodeContext& ctx, MapReader& root,
-                                              ObjectMeta meta);
+AuthorizationPolicy decodeAuthorizationPolicy(DecodeContext& ctx, MapReader& root, ObjectMeta meta);
 
 // ConfigMap istio-system/istio: parses the YAML text of data.mesh. `file_text` is the whole file,
 // used to map lines inside the block scalar back to lines of the file.

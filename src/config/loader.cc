@@ -6,8 +6,10 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <sstream>
 
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "config/decode_context.h"
@@ -78,12 +80,15 @@ struct KindInfo {
 const std::vector<KindInfo>& knownKinds() {
   static const std::vector<KindInfo> kinds = {
       {"networking.istio.io", "Gateway", {"v1", "v1beta1", "v1alpha3"}, Kind::IstioGateway},
-      {"networking.istio.io", "VirtualService", {"v1", "v1beta1", "v1alpha3"},
+      {"networking.istio.io",
+       "VirtualService",
+       {"v1", "v1beta1", "v1alpha3"},
        Kind::VirtualService},
       {"networking.istio.io", "ServiceEntry", {"v1", "v1beta1", "v1alpha3"}, Kind::ServiceEntry},
-      {"networking.istio.io", "WorkloadEntry", {"v1", "v1beta1", "v1alpha3"},
-       Kind::WorkloadEntry},
-      {"security.istio.io", "RequestAuthentication", {"v1", "v1beta1"},
+      {"networking.istio.io", "WorkloadEntry", {"v1", "v1beta1", "v1alpha3"}, Kind::WorkloadEntry},
+      {"security.istio.io",
+       "RequestAuthentication",
+       {"v1", "v1beta1"},
        Kind::RequestAuthentication},
       {"security.istio.io", "AuthorizationPolicy", {"v1", "v1beta1"}, Kind::AuthorizationPolicy},
       {"gateway.networking.k8s.io", "Gateway", {"v1", "v1beta1"}, Kind::K8sGateway},
@@ -118,6 +123,44 @@ std::string describeObject(const std::string& kind, const YAML::Node& node) {
   return kind + " " + name;
 }
 
+// Records where the last document started; the parse itself builds nothing.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  YAML::Mark start;
+};
+
+// yaml-cpp 0.7 loops forever in YAML::LoadAll on some invalid input, such as a line that starts
+// with ',' (jbeder/yaml-cpp issue 1040): its parser keeps reporting an empty document at the same
+// position and LoadAll keeps storing it until memory runs out. This first pass over the events
+// finds such a position, so that the file is reported as invalid instead. Other syntax errors
+// throw YAML::ParserException here as they would in LoadAll.
+std::optional<YAML::Mark> findStalledDocument(const std::string& text) {
+  std::istringstream stream(text);
+  YAML::Parser parser(stream);
+  DocumentStarts starts;
+  int previous = -1;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.start.pos == previous) {
+      return starts.start;
+    }
+    previous = starts.start.pos;
+  }
+  return std::nullopt;
+}
+
 std::string formatLocation(const SourceLocation& location) {
   return location.file + ":" + std::to_string(location.line);
 }
@@ -130,13 +173,15 @@ class Loader {
 
  private:
   void loadFile(const std::string& path);
-  void loadDocument(const YAML::Node& node, std::string_view text, const std::string& file);
+  void loadDocument(const YAML::Node& node, std::string_view text, const std::string& file,
+                    bool in_list);
   void decodeObject(const YAML::Node& node, const KindInfo& info, const std::string& api_version,
                     int64_t order, std::string_view text, const std::string& file);
+  void decodeSpec(DecodeContext& ctx, MapReader& root, Kind kind, ObjectMeta meta,
+                  std::string_view text);
   void fail(const std::string& file, std::string message) {
-    result_.diagnostics.push_back(Diagnostic{Diagnostic::Severity::Error,
-                                             SourceLocation{file, 0, 0}, "", "",
-                                             std::move(message)});
+    result_.diagnostics.push_back(Diagnostic{
+        Diagnostic::Severity::Error, SourceLocation{file, 0, 0}, "", "", std::move(message)});
   }
 
   LoadResult result_;
@@ -189,22 +234,31 @@ void Loader::loadFile(const std::string& path) {
 }
 
 void Loader::loadText(std::string_view text, const std::string& file) {
-  std::vector<YAML::Node> documents;
-  try {
-    documents = YAML::LoadAll(std::string(text));
-  } catch (const YAML::Exception& error) {
-    // A syntax error leaves the rest of the file unreadable, so none of it is used.
-    SourceLocation location{file, error.mark.line + 1, error.mark.column + 1};
-    if (error.mark.line < 0) {
+  // A syntax error leaves the rest of the file unreadable, so none of it is used.
+  auto reportSyntaxError = [&](const YAML::Mark& mark, const std::string& message) {
+    SourceLocation location{file, mark.line + 1, mark.column + 1};
+    if (mark.line < 0) {
       location = SourceLocation{file, 0, 0};
     }
-    result_.diagnostics.push_back(Diagnostic{Diagnostic::Severity::Error, location, "", "",
-                                             "invalid YAML: " + error.msg});
+    result_.diagnostics.push_back(
+        Diagnostic{Diagnostic::Severity::Error, location, "", "", "invalid YAML: " + message});
+  };
+  std::vector<YAML::Node> documents;
+  try {
+    std::string copy(text);
+    if (std::optional<YAML::Mark> stalled = findStalledDocument(copy)) {
+      reportSyntaxError(*stalled,
+                        "unexpected ','; a comma separates items only inside [...] or {...}");
+      return;
+    }
+    documents = YAML::LoadAll(copy);
+  } catch (const YAML::Exception& error) {
+    reportSyntaxError(error.mark, error.msg);
     return;
   }
   for (const YAML::Node& document : documents) {
     size_t first = result_.diagnostics.size();
-    loadDocument(document, text, file);
+    loadDocument(document, text, file, /*in_list=*/false);
     // Decoders report in the order they read fields; readers expect the order of the file.
     std::stable_sort(result_.diagnostics.begin() + static_cast<std::ptrdiff_t>(first),
                      result_.diagnostics.end(), [](const Diagnostic& a, const Diagnostic& b) {
@@ -214,8 +268,8 @@ void Loader::loadText(std::string_view text, const std::string& file) {
   }
 }
 
-void Loader::loadDocument(const YAML::Node& node, std::string_view text,
-                          const std::string& file) {
+void Loader::loadDocument(const YAML::Node& node, std::string_view text, const std::string& file,
+                          bool in_list) {
   if (!node.IsDefined() || node.IsNull()) {
     return;  // an empty document, such as a trailing "---"
   }
@@ -237,7 +291,12 @@ void Loader::loadDocument(const YAML::Node& node, std::string_view text,
     return;
   }
   if (kind == "List" && api_version == "v1") {
-    // `kubectl get -o yaml` prints several objects as one List.
+    // `kubectl get -o yaml` prints several objects as one List. Its items are never Lists, and
+    // refusing them also stops a List that contains itself through a YAML alias.
+    if (in_list) {
+      ctx.error(node, "", "a List inside a List is not supported");
+      return;
+    }
     MapReader list(ctx, node, "");
     list.take("apiVersion");
     list.take("kind");
@@ -246,7 +305,7 @@ void Loader::loadDocument(const YAML::Node& node, std::string_view text,
     list.finish();
     internal::forEachItem(ctx, items, "items",
                           [&](const YAML::Node& item, const std::string&, size_t) {
-                            loadDocument(item, text, file);
+                            loadDocument(item, text, file, /*in_list=*/true);
                           });
     return;
   }
@@ -331,8 +390,7 @@ void Loader::decodeObject(const YAML::Node& node, const KindInfo& info,
   ctx.setObject(object);
 
   if (!meta.name.empty()) {
-    std::string key =
-        std::string(info.group) + "/" + kind + "/" + meta.ns + "/" + meta.name;
+    std::string key = std::string(info.group) + "/" + kind + "/" + meta.ns + "/" + meta.name;
     auto [first, inserted] = seen_.emplace(key, location);
     if (!inserted) {
       ctx.error(node, "",
@@ -350,6 +408,13 @@ void Loader::decodeObject(const YAML::Node& node, const KindInfo& info,
               "annotation istio.io/dry-run is supported only on AuthorizationPolicy; remove it");
   }
 
+  decodeSpec(ctx, root, info.kind, std::move(meta), text);
+}
+
+// Decodes the rest of the object (spec, or data for the mesh ConfigMap) and keeps it when its
+// context recorded no Error.
+void Loader::decodeSpec(DecodeContext& ctx, MapReader& root, Kind kind, ObjectMeta meta,
+                        std::string_view text) {
   ResourceSet& resources = result_.resources;
   auto keep = [&](auto&& object_value, auto& list) {
     root.ignore({"status"});
@@ -358,20 +423,18 @@ void Loader::decodeObject(const YAML::Node& node, const KindInfo& info,
       list.push_back(std::move(object_value));
     }
   };
-  switch (info.kind) {
+  switch (kind) {
     case Kind::IstioGateway:
       keep(internal::decodeIstioGateway(ctx, root, std::move(meta)), resources.gateways);
       break;
     case Kind::VirtualService:
-      keep(internal::decodeVirtualService(ctx, root, std::move(meta)),
-           resources.virtual_services);
+      keep(internal::decodeVirtualService(ctx, root, std::move(meta)), resources.virtual_services);
       break;
     case Kind::ServiceEntry:
       keep(internal::decodeServiceEntry(ctx, root, std::move(meta)), resources.service_entries);
       break;
     case Kind::WorkloadEntry:
-      keep(internal::decodeWorkloadEntry(ctx, root, std::move(meta)),
-           resources.workload_entries);
+      keep(internal::decodeWorkloadEntry(ctx, root, std::move(meta)), resources.workload_entries);
       break;
     case Kind::K8sGateway:
       keep(internal::decodeK8sGateway(ctx, root, std::move(meta)), resources.k8s_gateways);

@@ -14,10 +14,18 @@
 namespace portcullis::config::internal {
 namespace {
 
-bool isLower(char c) { return c >= 'a' && c <= 'z'; }
-bool isUpper(char c) { return c >= 'A' && c <= 'Z'; }
-bool isDigit(char c) { return c >= '0' && c <= '9'; }
-bool isAlnum(char c) { return isLower(c) || isUpper(c) || isDigit(c); }
+bool isLower(char c) {
+  return c >= 'a' && c <= 'z';
+}
+bool isUpper(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool isDigit(char c) {
+  return c >= '0' && c <= '9';
+}
+bool isAlnum(char c) {
+  return isLower(c) || isUpper(c) || isDigit(c);
+}
 
 std::string quoted(std::string_view value) {
   std::string out = "\"";
@@ -52,7 +60,9 @@ bool isLabelShape(std::string_view value, CharTest alnum) {
   return std::all_of(value.begin(), value.end(), [&](char c) { return alnum(c) || c == '-'; });
 }
 
-bool isLowerAlnum(char c) { return isLower(c) || isDigit(c); }
+bool isLowerAlnum(char c) {
+  return isLower(c) || isDigit(c);
+}
 
 // Istio's wildcard label: "*", or a label optionally prefixed by "*" or "*-".
 bool isIstioWildcardLabel(std::string_view value) {
@@ -571,8 +581,8 @@ std::string validateConditionKey(std::string_view key, ConditionValues& values) 
   if (key == "destination.name" || key == "destination.user") {
     return "attribute " + std::string(key) + " is deprecated and only supported in v1alpha1";
   }
-  return "unknown attribute " + quoted(key) + "; accepted keys: " +
-         std::string(kAcceptedConditionKeys);
+  return "unknown attribute " + quoted(key) +
+         "; accepted keys: " + std::string(kAcceptedConditionKeys);
 }
 
 namespace {
@@ -665,8 +675,7 @@ std::string validateJwks(std::string_view jwks, bool* has_private_key) {
     return "jwks \"keys\" must be an array";
   }
   for (size_t i = 0; i < list->size(); ++i) {
-    std::string problem =
-        validateJwk((*list)[i], "jwks key " + std::to_string(i), has_private_key);
+    std::string problem = validateJwk((*list)[i], "jwks key " + std::to_string(i), has_private_key);
     if (!problem.empty()) {
       return problem;
     }
@@ -720,10 +729,9 @@ std::string validateProviderService(std::string_view service) {
 
 bool isEnvoyStatusCode(int64_t code) {
   static constexpr std::array<int, 56> kCodes = {
-      100, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302,
-      303, 304, 305, 307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408,
-      409, 410, 411, 412, 413, 414, 415, 416, 417, 421, 422, 423, 424, 426,
-      428, 429, 431, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511};
+      100, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 307, 308,
+      400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421,
+      422, 423, 424, 426, 428, 429, 431, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511};
   return std::find(kCodes.begin(), kCodes.end(), code) != kCodes.end();
 }
 

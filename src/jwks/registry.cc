@@ -163,8 +163,7 @@ class RemoteKeySource : public KeySource, public std::enable_shared_from_this<Re
 Registry::Registry(asio::io_context& io, std::function<void()> on_change, RemoteOptions options)
     : io_(io),
       on_change_(std::move(on_change)),
-      options_(options),
-      tls_(makeClientTlsContext()) {}
+      options_(options) {}
 
 Registry::~Registry() = default;
 
@@ -183,7 +182,10 @@ std::shared_ptr<KeySource> Registry::sourceFor(const config::JwtRule& rule,
                           std::to_string(rule.timeout.count());
   auto& source = sources_[key];
   if (!source) {
-    auto remote = std::make_shared<RemoteKeySource>(io_, tls_, rule.issuer, rule.jwks_uri,
+    if (!tls_) {
+      tls_ = std::make_unique<asio::ssl::context>(makeClientTlsContext());
+    }
+    auto remote = std::make_shared<RemoteKeySource>(io_, *tls_, rule.issuer, rule.jwks_uri,
                                                     rule.timeout, options_, on_change_);
     remote->start();
     source = remote;

@@ -44,7 +44,8 @@ class Registry : public KeySourceProvider {
   boost::asio::io_context& io_;
   std::function<void()> on_change_;
   RemoteOptions options_;
-  boost::asio::ssl::context tls_;
+  // Created on first need: loading the system trust store takes a while.
+  std::unique_ptr<boost::asio::ssl::context> tls_;
   std::map<std::string, std::shared_ptr<KeySource>> sources_;  // by inline text or URI
 };
 

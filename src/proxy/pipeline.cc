@@ -274,8 +274,9 @@ Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& lis
 
   // 3. JWT authentication.
   if (listener.authn && !listener.authn->empty()) {
-    outcome.authn = listener.authn->authenticate(request.headers, request.target,
-                                                 request.method == "OPTIONS", keys, options.now);
+    outcome.authn =
+        listener.authn->authenticate(request.headers, request.target, request.method == "OPTIONS",
+                                     keys, options.now, options.token_cache, options.trace);
     if (outcome.authn.status != jwt::Status::Ok) {
       outcome.reply = authnFailure(outcome.authn.status, request);
       note("JWT rejected: " + std::string(jwt::statusMessage(outcome.authn.status)));

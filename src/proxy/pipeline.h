@@ -58,6 +58,7 @@ struct Outcome {
 struct DecideOptions {
   uint64_t now = 0;  // seconds since the epoch, for exp and nbf
   bool trace = false;
+  authn::TokenCache* token_cache = nullptr;  // the worker's cache, if any
 };
 
 // Runs the pipeline for `request` arriving on `listener`. `keys` holds the listener's key

@@ -25,7 +25,11 @@ using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>
 }  // namespace
 
 Worker::Worker(const snapshot::Store& store, const ServerOptions& options)
-    : io(1), view(store), pool(io.get_executor()), options_(options) {}
+    : io(1),
+      view(store),
+      pool(io.get_executor()),
+      buffers(options.limits.body_chunk_bytes),
+      options_(options) {}
 
 asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor,
                                          uint16_t port) {

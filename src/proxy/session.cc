@@ -71,8 +71,7 @@ class Session {
       : worker_(worker),
         limits_(worker.options().limits),
         stream_(std::move(socket)),
-        listen_port_(listen_port),
-        body_buffer_(new char[limits_.body_chunk_bytes]) {
+        listen_port_(listen_port) {
     boost::system::error_code ec;
     peer_ = portcullis::http::unmapped(stream_.socket().remote_endpoint(ec).address());
     local_ = portcullis::http::unmapped(stream_.socket().local_endpoint(ec).address());
@@ -142,6 +141,7 @@ class Session {
 
     DecideOptions options;
     options.now = static_cast<uint64_t>(std::time(nullptr));
+    options.token_cache = &worker_.token_cache;
     Outcome outcome =
         decide(*snapshot, *listener, worker_.view.keysFor(*listener), request, options);
     if (outcome.reply) {
@@ -207,9 +207,13 @@ class Session {
       client_failed = true;
       co_return asio::error::connection_aborted;
     }
+    std::optional<BufferPool::Lease> buffer;
+    if (!parser.is_done()) {
+      buffer.emplace(worker_.buffers);
+    }
     do {
       if (!parser.is_done()) {
-        parser.get().body().data = body_buffer_.get();
+        parser.get().body().data = buffer->data();
         parser.get().body().size = limits_.body_chunk_bytes;
         stream_.expires_after(limits_.idle_timeout);
         auto [read_ec, read] = co_await http::async_read_some(stream_, buffer_, parser, kTuple);
@@ -217,7 +221,7 @@ class Session {
           client_failed = true;
           co_return read_ec;
         }
-        upstream_request.body().data = body_buffer_.get();
+        upstream_request.body().data = buffer->data();
         upstream_request.body().size = limits_.body_chunk_bytes - parser.get().body().size;
         upstream_request.body().more = !parser.is_done();
       } else {
@@ -296,9 +300,13 @@ class Session {
     if (ec) {
       co_return Ending::Abort;
     }
+    std::optional<BufferPool::Lease> buffer;
+    if (!parser.is_done()) {
+      buffer.emplace(worker_.buffers);
+    }
     do {
       if (!parser.is_done()) {
-        parser.get().body().data = body_buffer_.get();
+        parser.get().body().data = buffer->data();
         parser.get().body().size = limits_.body_chunk_bytes;
         connection->stream.expires_after(limits_.idle_timeout);
         auto [read_ec, read] =
@@ -311,7 +319,7 @@ class Session {
                         read_ec.message());
           co_return Ending::Abort;
         }
-        response.body().data = body_buffer_.get();
+        response.body().data = buffer->data();
         response.body().size = limits_.body_chunk_bytes - parser.get().body().size;
         response.body().more = !parser.is_done();
       } else {
@@ -408,7 +416,6 @@ class Session {
   uint16_t listen_port_;
   boost::asio::ip::address peer_;
   boost::asio::ip::address local_;
-  std::unique_ptr<char[]> body_buffer_;
 };
 
 }  // namespace

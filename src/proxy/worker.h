@@ -6,16 +6,52 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <vector>
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include "authn/token_cache.h"
 #include "proxy/server.h"
 #include "snapshot/store.h"
 #include "upstream/pool.h"
 
 namespace portcullis::proxy {
+
+// Streaming buffers shared by the connections of one worker: a connection holds one only
+// while it moves a body, so idle connections cost no buffer memory.
+class BufferPool {
+ public:
+  explicit BufferPool(size_t buffer_bytes) : buffer_bytes_(buffer_bytes) {}
+
+  // Holds one buffer for its lifetime: `std::optional<Lease> lease; lease.emplace(pool);`.
+  class Lease {
+   public:
+    explicit Lease(BufferPool& pool) : pool_(pool), buffer_(pool.take()) {}
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    ~Lease() { pool_.free_.push_back(std::move(buffer_)); }
+    char* data() const { return buffer_.get(); }
+
+   private:
+    BufferPool& pool_;
+    std::unique_ptr<char[]> buffer_;
+  };
+
+ private:
+  std::unique_ptr<char[]> take() {
+    if (free_.empty()) {
+      return std::make_unique<char[]>(buffer_bytes_);
+    }
+    auto buffer = std::move(free_.back());
+    free_.pop_back();
+    return buffer;
+  }
+
+  size_t buffer_bytes_;
+  std::vector<std::unique_ptr<char[]>> free_;
+};
 
 class Worker {
  public:
@@ -29,6 +65,8 @@ class Worker {
   boost::asio::io_context io;
   snapshot::View view;
   upstream::Pool pool;
+  authn::TokenCache token_cache;
+  BufferPool buffers;
   std::map<uint16_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors;
   std::set<uint16_t> ports;  // owned by the Server's caller thread
   uint64_t next_endpoint = 0;  // round-robin position over cluster endpoints

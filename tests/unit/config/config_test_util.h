@@ -52,7 +52,7 @@ inline std::string dump(const LoadResult& result) {
 }  // namespace portcullis::config::testing
 
 // Asserts that `result` has exactly one Error and binds it to `name`.
-#define PORTCULLIS_ONLY_ERROR(name, result)                                            \
-  const auto name##_errors = ::portcullis::config::testing::errors(result);            \
+#define PORTCULLIS_ONLY_ERROR(name, result)                                           \
+  const auto name##_errors = ::portcullis::config::testing::errors(result);           \
   ASSERT_EQ(name##_errors.size(), 1u) << ::portcullis::config::testing::dump(result); \
   const ::portcullis::config::Diagnostic& name = name##_errors.front()

@@ -17,8 +17,8 @@ namespace {
 using testing::dump;
 using testing::errors;
 
-const std::filesystem::path kYamlRoot = std::filesystem::path(PORTCULLIS_TEST_VECTORS) / "config" /
-                                        "yaml";
+const std::filesystem::path kYamlRoot =
+    std::filesystem::path(PORTCULLIS_TEST_VECTORS) / "config" / "yaml";
 
 std::string readFile(const std::filesystem::path& path) {
   std::ifstream stream(path, std::ios::binary);
@@ -185,8 +185,8 @@ TEST(Fixtures, MeshExtAuthzDecodes) {
 
 TEST(Fixtures, MeshTrustedProxiesDecode) {
   for (uint32_t count : {0u, 1u, 2u}) {
-    LoadResult result = loadFixture(kYamlRoot / ("variants/mesh-ntp-" + std::to_string(count) +
-                                                 ".yaml"));
+    LoadResult result =
+        loadFixture(kYamlRoot / ("variants/mesh-ntp-" + std::to_string(count) + ".yaml"));
     ASSERT_TRUE(result.ok()) << dump(result);
     EXPECT_EQ(result.resources.mesh.num_trusted_proxies, count);
   }

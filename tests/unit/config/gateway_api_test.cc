@@ -21,8 +21,12 @@ LoadResult loadSpec(std::string_view kind, std::string_view spec) {
               "\nmetadata: {name: gw, namespace: foo}\nspec:\n" + std::string(spec));
 }
 
-LoadResult gateway(std::string_view spec) { return loadSpec("Gateway", spec); }
-LoadResult route(std::string_view spec) { return loadSpec("HTTPRoute", spec); }
+LoadResult gateway(std::string_view spec) {
+  return loadSpec("Gateway", spec);
+}
+LoadResult route(std::string_view spec) {
+  return loadSpec("HTTPRoute", spec);
+}
 
 // An HTTPRoute with one rule whose lines (indented by four spaces) are given; the rule's first
 // line is line 7.
@@ -242,8 +246,7 @@ TEST(HttpRoute, RejectsDotSegmentsInPath) {
 }
 
 TEST(HttpRoute, RejectsInvalidPathRegex) {
-  LoadResult result =
-      routeRule("matches: [{path: {type: RegularExpression, value: \"/a(\"}}]\n");
+  LoadResult result = routeRule("matches: [{path: {type: RegularExpression, value: \"/a(\"}}]\n");
   PORTCULLIS_ONLY_ERROR(error, result);
   EXPECT_EQ(error.field, "spec.rules[0].matches[0].path.value");
 }

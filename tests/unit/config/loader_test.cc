@@ -1,12 +1,14 @@
 // Reading files and documents: multi-document YAML, List expansion, syntax errors, kinds and
 // versions, duplicates, load order and the diagnostic format.
+#include "config/loader.h"
+
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
-#include <unistd.h>
 
 #include <gtest/gtest.h>
 
-#include "config/loader.h"
 #include "config_test_util.h"
 
 namespace portcullis::config {
@@ -159,8 +161,7 @@ spec:
 )");
   ASSERT_EQ(result.diagnostics.size(), 1u) << dump(result);
   EXPECT_EQ(result.diagnostics[0].severity, Diagnostic::Severity::Info);
-  EXPECT_NE(result.diagnostics[0].message.find("ConfigMap istio-system/istio"),
-            std::string::npos);
+  EXPECT_NE(result.diagnostics[0].message.find("ConfigMap istio-system/istio"), std::string::npos);
 }
 
 TEST(Loader, SkipsOtherConfigMapsWithInfo) {
@@ -421,8 +422,7 @@ metadata: {name: same, namespace: ns}
   EXPECT_NE(error.message.find("already defined at test.yaml:1"), std::string::npos)
       << error.message;
   ASSERT_EQ(result.resources.authorization_policies.size(), 1u);
-  EXPECT_EQ(result.resources.authorization_policies[0].meta.api_version,
-            "security.istio.io/v1");
+  EXPECT_EQ(result.resources.authorization_policies[0].meta.api_version, "security.istio.io/v1");
 }
 
 TEST(Loader, SameNameInOtherNamespaceOrGroupIsNotDuplicate) {
@@ -566,8 +566,8 @@ class LoaderFiles : public ::testing::Test {
   }
 
   static std::string policy(const std::string& name) {
-    return "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: " +
-           name + ", namespace: ns}\n";
+    return "apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: " + name +
+           ", namespace: ns}\n";
   }
 
   std::filesystem::path folder_;

@@ -61,7 +61,9 @@ std::vector<std::filesystem::path> corpusFiles() {
   return files;
 }
 
-TEST(MalformedCorpus, HasFiles) { EXPECT_GE(corpusFiles().size(), 30u) << kCorpus; }
+TEST(MalformedCorpus, HasFiles) {
+  EXPECT_GE(corpusFiles().size(), 30u) << kCorpus;
+}
 
 TEST(MalformedCorpus, EachFileGivesItsOneError) {
   for (const std::filesystem::path& path : corpusFiles()) {

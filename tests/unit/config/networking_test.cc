@@ -23,10 +23,18 @@ LoadResult loadSpec(std::string_view kind, std::string_view spec) {
               "\nmetadata: {name: web, namespace: ns}\nspec:\n" + std::string(spec));
 }
 
-LoadResult gateway(std::string_view spec) { return loadSpec("Gateway", spec); }
-LoadResult virtualService(std::string_view spec) { return loadSpec("VirtualService", spec); }
-LoadResult serviceEntry(std::string_view spec) { return loadSpec("ServiceEntry", spec); }
-LoadResult workloadEntry(std::string_view spec) { return loadSpec("WorkloadEntry", spec); }
+LoadResult gateway(std::string_view spec) {
+  return loadSpec("Gateway", spec);
+}
+LoadResult virtualService(std::string_view spec) {
+  return loadSpec("VirtualService", spec);
+}
+LoadResult serviceEntry(std::string_view spec) {
+  return loadSpec("ServiceEntry", spec);
+}
+LoadResult workloadEntry(std::string_view spec) {
+  return loadSpec("WorkloadEntry", spec);
+}
 
 // A Gateway with one server whose `port` and `hosts` lines are given.
 LoadResult gatewayServer(std::string_view server_lines) {
@@ -123,8 +131,7 @@ TEST(IstioGateway, RejectsStringPort) {
       gatewayServer("port: {number: \"80\", name: http, protocol: HTTP}\n    hosts: [\"*\"]\n");
   PORTCULLIS_ONLY_ERROR(error, result);
   EXPECT_EQ(error.field, "spec.servers[0].port.number");
-  EXPECT_NE(error.message.find("expected an integer, found the string \"80\""),
-            std::string::npos);
+  EXPECT_NE(error.message.find("expected an integer, found the string \"80\""), std::string::npos);
 }
 
 TEST(IstioGateway, RejectsUnknownProtocol) {
@@ -299,9 +306,9 @@ TEST(VirtualService, DecodesEveryField) {
 }
 
 TEST(VirtualService, ConvertsDurations) {
-  for (auto [text, millis] : {std::pair{"5s", 5000}, std::pair{"100ms", 100},
-                              std::pair{"1m", 60000}, std::pair{"1h", 3600000},
-                              std::pair{"1.5s", 1500}, std::pair{"1m30s", 90000}}) {
+  for (auto [text, millis] :
+       {std::pair{"5s", 5000}, std::pair{"100ms", 100}, std::pair{"1m", 60000},
+        std::pair{"1h", 3600000}, std::pair{"1.5s", 1500}, std::pair{"1m30s", 90000}}) {
     LoadResult result = virtualService(
         "  hosts: [\"*\"]\n  gateways: [gw]\n  http:\n  - route: [{destination: {host: "
         "a.example.com}}]\n    timeout: " +

@@ -141,16 +141,14 @@ TEST(AuthorizationPolicy, ReadsCustomProvider) {
   rules: [{}]
 )");
   ASSERT_EQ(result.resources.authorization_policies.size(), 1u) << dump(result);
-  EXPECT_EQ(result.resources.authorization_policies[0].action,
-            AuthorizationPolicy::Action::Custom);
+  EXPECT_EQ(result.resources.authorization_policies[0].action, AuthorizationPolicy::Action::Custom);
   EXPECT_EQ(result.resources.authorization_policies[0].provider, "my-authz");
 }
 
 TEST(AuthorizationPolicy, ReadsAuditAction) {
   LoadResult result = policy("  action: AUDIT\n  rules: [{}]\n");
   ASSERT_EQ(result.resources.authorization_policies.size(), 1u) << dump(result);
-  EXPECT_EQ(result.resources.authorization_policies[0].action,
-            AuthorizationPolicy::Action::Audit);
+  EXPECT_EQ(result.resources.authorization_policies[0].action, AuthorizationPolicy::Action::Audit);
 }
 
 TEST(AuthorizationPolicy, ReadsTargetRefs) {
@@ -321,19 +319,19 @@ TEST(AuthorizationPolicy, RejectsEmptyConditionValue) {
 }
 
 TEST(AuthorizationPolicy, RejectsEmptyStringInEveryList) {
-  for (std::string field : {"principals", "notPrincipals", "requestPrincipals",
-                            "notRequestPrincipals", "namespaces", "notNamespaces", "ipBlocks",
-                            "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"}) {
-    LoadResult result = policy("  rules:\n  - from:\n    - source:\n        " + field +
-                               ": [\"\"]\n");
+  for (std::string field :
+       {"principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces",
+        "notNamespaces", "ipBlocks", "notIpBlocks", "remoteIpBlocks", "notRemoteIpBlocks"}) {
+    LoadResult result =
+        policy("  rules:\n  - from:\n    - source:\n        " + field + ": [\"\"]\n");
     PORTCULLIS_ONLY_ERROR(error, result);
     EXPECT_EQ(error.field, "spec.rules[0].from[0].source." + field + "[0]");
     EXPECT_EQ(error.location.line, 8);
   }
   for (std::string field :
        {"hosts", "notHosts", "ports", "notPorts", "methods", "notMethods", "paths", "notPaths"}) {
-    LoadResult result = policy("  rules:\n  - to:\n    - operation:\n        " + field +
-                               ": [\"\"]\n");
+    LoadResult result =
+        policy("  rules:\n  - to:\n    - operation:\n        " + field + ": [\"\"]\n");
     PORTCULLIS_ONLY_ERROR(error, result);
     EXPECT_EQ(error.field, "spec.rules[0].to[0].operation." + field + "[0]");
   }
@@ -515,9 +513,10 @@ TEST(AuthorizationPolicy, RejectsIdentitySourcesWithCustom) {
        {"principals", "notPrincipals", "requestPrincipals", "notRequestPrincipals", "namespaces",
         "notNamespaces", "serviceAccounts", "notServiceAccounts", "trustDomains",
         "notTrustDomains"}) {
-    LoadResult result = policy("  action: CUSTOM\n  provider: {name: authz}\n  rules:\n"
-                               "  - from:\n    - source:\n        " +
-                               field + ": [\"x\"]\n");
+    LoadResult result = policy(
+        "  action: CUSTOM\n  provider: {name: authz}\n  rules:\n"
+        "  - from:\n    - source:\n        " +
+        field + ": [\"x\"]\n");
     PORTCULLIS_ONLY_ERROR(error, result);
     EXPECT_EQ(error.field, "spec.rules[0].from[0].source." + field);
     EXPECT_EQ(error.location.line, 10);
@@ -542,12 +541,13 @@ TEST(AuthorizationPolicy, AcceptsIpBlocksWithCustom) {
 }
 
 TEST(AuthorizationPolicy, RejectsIdentityConditionsWithCustom) {
-  for (std::string key : {"source.namespace", "source.principal", "source.serviceAccount",
-                          "source.trustDomain", "request.auth.principal",
-                          "request.auth.claims[iss]"}) {
-    LoadResult result = policy("  action: CUSTOM\n  provider: {name: authz}\n  rules:\n"
-                               "  - when:\n    - key: \"" +
-                               key + "\"\n      values: [\"x\"]\n");
+  for (std::string key :
+       {"source.namespace", "source.principal", "source.serviceAccount", "source.trustDomain",
+        "request.auth.principal", "request.auth.claims[iss]"}) {
+    LoadResult result = policy(
+        "  action: CUSTOM\n  provider: {name: authz}\n  rules:\n"
+        "  - when:\n    - key: \"" +
+        key + "\"\n      values: [\"x\"]\n");
     PORTCULLIS_ONLY_ERROR(error, result);
     EXPECT_EQ(error.field, "spec.rules[0].when[0].key");
     EXPECT_NE(error.message.find("not supported with action CUSTOM"), std::string::npos);
@@ -685,13 +685,13 @@ TEST_P(DryRunValue, ParsesLikeGo) {
   EXPECT_TRUE(warnings(result).empty()) << dump(result);
 }
 
-INSTANTIATE_TEST_SUITE_P(
-    AuthorizationPolicy, DryRunValue,
-    ::testing::Values(DryRunCase{"1", true}, DryRunCase{"t", true}, DryRunCase{"T", true},
-                      DryRunCase{"TRUE", true}, DryRunCase{"true", true},
-                      DryRunCase{"True", true}, DryRunCase{"0", false}, DryRunCase{"f", false},
-                      DryRunCase{"F", false}, DryRunCase{"FALSE", false},
-                      DryRunCase{"false", false}, DryRunCase{"False", false}));
+INSTANTIATE_TEST_SUITE_P(AuthorizationPolicy, DryRunValue,
+                         ::testing::Values(DryRunCase{"1", true}, DryRunCase{"t", true},
+                                           DryRunCase{"T", true}, DryRunCase{"TRUE", true},
+                                           DryRunCase{"true", true}, DryRunCase{"True", true},
+                                           DryRunCase{"0", false}, DryRunCase{"f", false},
+                                           DryRunCase{"F", false}, DryRunCase{"FALSE", false},
+                                           DryRunCase{"false", false}, DryRunCase{"False", false}));
 
 TEST(AuthorizationPolicy, WarnsOnUnparsableDryRun) {
   for (std::string value : {"yes", "tRUE", "on", ""}) {
@@ -822,8 +822,8 @@ TEST(RequestAuthentication, WarnsOnPrivateKeyInJwks) {
 }
 
 TEST(RequestAuthentication, RejectsEmptyHeaderName) {
-  LoadResult result = authentication(
-      "  jwtRules:\n  - issuer: i\n    fromHeaders:\n    - prefix: \"Bearer \"\n");
+  LoadResult result =
+      authentication("  jwtRules:\n  - issuer: i\n    fromHeaders:\n    - prefix: \"Bearer \"\n");
   PORTCULLIS_ONLY_ERROR(error, result);
   EXPECT_EQ(error.field, "spec.jwtRules[0].fromHeaders[0].name");
   EXPECT_EQ(error.location.line, 8);
@@ -857,8 +857,8 @@ TEST(RequestAuthentication, RejectsOutputClaimWithoutClaim) {
 }
 
 TEST(RequestAuthentication, RejectsBadPayloadHeaderName) {
-  LoadResult result = authentication(
-      "  jwtRules:\n  - issuer: i\n    outputPayloadToHeader: \"x payload\"\n");
+  LoadResult result =
+      authentication("  jwtRules:\n  - issuer: i\n    outputPayloadToHeader: \"x payload\"\n");
   PORTCULLIS_ONLY_ERROR(error, result);
   EXPECT_EQ(error.field, "spec.jwtRules[0].outputPayloadToHeader");
 }
@@ -878,8 +878,8 @@ TEST(RequestAuthentication, RejectsTimeoutBelowOneMillisecond) {
 }
 
 TEST(RequestAuthentication, RejectsQuotedBoolean) {
-  LoadResult result = authentication(
-      "  jwtRules:\n  - issuer: i\n    forwardOriginalToken: \"true\"\n");
+  LoadResult result =
+      authentication("  jwtRules:\n  - issuer: i\n    forwardOriginalToken: \"true\"\n");
   PORTCULLIS_ONLY_ERROR(error, result);
   EXPECT_EQ(error.field, "spec.jwtRules[0].forwardOriginalToken");
   EXPECT_NE(error.message.find("expected true or false"), std::string::npos);

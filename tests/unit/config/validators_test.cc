@@ -33,8 +33,8 @@ TEST(WildcardDomain, AcceptsIstioForms) {
 }
 
 TEST(WildcardDomain, RejectsBadForms) {
-  for (const char* domain : {"", "a..b", "a.*.b", "bad_host.example.com", "example.123",
-                             "-a.example.com"}) {
+  for (const char* domain :
+       {"", "a..b", "a.*.b", "bad_host.example.com", "example.123", "-a.example.com"}) {
     EXPECT_NE(validateWildcardDomain(domain), "") << domain;
   }
 }
@@ -70,8 +70,8 @@ TEST(Cidr, FollowsGoNetip) {
   for (const char* cidr : {"10.0.0.0/8", "192.168.1.1/24", "0.0.0.0/0", "::/0", "2001:db8::/32"}) {
     EXPECT_TRUE(parseCidr(cidr)) << cidr;
   }
-  for (const char* cidr : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/08", "::/129",
-                           "fe80::1%eth0/64", "10.0.0/8", "10.0.0.0/-1"}) {
+  for (const char* cidr : {"10.0.0.0/33", "10.0.0.0/", "10.0.0.0/08", "::/129", "fe80::1%eth0/64",
+                           "10.0.0/8", "10.0.0.0/-1"}) {
     EXPECT_FALSE(parseCidr(cidr)) << cidr;
   }
 }
@@ -156,8 +156,8 @@ TEST(PathTemplate, AllowsOnlyWholeSegmentOperators) {
   for (const char* path : {"/a/{*}/b", "/a/{**}", "/store/{**}/cart", "/plain*", "*/info"}) {
     EXPECT_EQ(validatePathTemplate(path), "") << path;
   }
-  for (const char* path : {"/a/{*}/{name}", "/a/{name=*}/{**}", "/a/{*}/*", "/{**}/b*/",
-                           "/a/{}/{*}"}) {
+  for (const char* path :
+       {"/a/{*}/{name}", "/a/{name=*}/{**}", "/a/{*}/*", "/{**}/b*/", "/a/{}/{*}"}) {
     EXPECT_NE(validatePathTemplate(path), "") << path;
   }
 }

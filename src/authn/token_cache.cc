@@ -1,0 +1,34 @@
+#include "authn/token_cache.h"
+
+#include <functional>
+
+namespace portcullis::authn {
+
+TokenCache::TokenCache(size_t capacity, size_t max_token_bytes)
+    : max_token_bytes_(max_token_bytes) {
+  size_t size = 1;
+  while (size < capacity) {
+    size <<= 1;
+  }
+  slots_.resize(size);
+  mask_ = size - 1;
+}
+
+CachedToken* TokenCache::slotFor(std::string_view token) {
+  if (token.size() > max_token_bytes_ || token.empty()) {
+    return nullptr;
+  }
+  // Direct-mapped: one slot per hash value, the newest token wins a collision. Eviction needs
+  // no bookkeeping and the memory bound is fixed.
+  Slot& slot = slots_[std::hash<std::string_view>{}(token) & mask_];
+  if (slot.token == token) {
+    ++hits_;
+    return &slot.entry;
+  }
+  ++misses_;
+  slot.token.assign(token);
+  slot.entry = CachedToken{};
+  return &slot.entry;
+}
+
+}  // namespace portcullis::authn

@@ -1,0 +1,145 @@
+"""Key sets fetched from jwksUri: http, https with a test CA, readiness, failure and retry.
+
+Each test starts its own gateway, because what it checks is the gateway's first fetches.
+
+NOTE: a key rotation on a healthy server is picked up only at the next refresh, 20 minutes
+after a successful fetch, and no command-line flag shortens that interval. These tests cover
+the retry path instead: after a failed fetch the gateway retries within seconds (1 s, then
+doubling), and a new key set with a new kid is picked up then.
+"""
+
+import pytest
+
+from harness import (JwksServer, SilentServer, bearer, builtin_httpbin, demo_claims, demo_jwks,
+                     demo_token, eventually, free_port, istio_task_yaml, launcher, log_dir,
+                     make_config_dir, make_test_ca, mint_token, module_launcher, new_rsa_key,
+                     print_logs_on_failure, render, start_gateway)
+
+# Seconds within which a retry must succeed once the key set server is back. The first
+# retries come 1, 2 and 4 s after the failed fetch.
+RETRY_DEADLINE = 20.0
+
+
+def config_files(httpbin_port: int, jwks_uri: str, timeout: str = "5s") -> dict[str, str]:
+    return {
+        "serviceentry.yaml": render("httpbin-serviceentry.yaml", HTTPBIN_PORT=httpbin_port),
+        "gateway-vs.yaml": istio_task_yaml("authn-policy-01-gateway-vs.yaml"),
+        "requestauthentication.yaml": render("remote-jwks-requestauthentication.yaml",
+                                             JWKS_URI=jwks_uri, JWKS_TIMEOUT=timeout),
+    }
+
+
+@pytest.fixture
+def start(builtin_httpbin, launcher, log_dir):
+    """Start a gateway whose RequestAuthentication fetches `jwks_uri`."""
+    def start_with(jwks_uri: str, timeout: str = "5s", env=None, wait_ready: bool = True):
+        config_dir = make_config_dir(log_dir, config_files(builtin_httpbin.port, jwks_uri,
+                                                           timeout))
+        return start_gateway(launcher, config_dir, env=env, wait_ready=wait_ready)
+    return start_with
+
+
+@pytest.fixture
+def jwks():
+    server = JwksServer(demo_jwks())
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def test_ca(log_dir):
+    return make_test_ca(log_dir / "ca")
+
+
+@pytest.fixture(scope="module")
+def other_ca(log_dir):
+    """A CA that did not sign the key set server's certificate."""
+    return make_test_ca(log_dir / "other-ca")
+
+
+@pytest.fixture
+def tls_jwks(test_ca):
+    server = JwksServer(demo_jwks(), tls=test_ca)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def silent():
+    server = SilentServer()
+    yield server
+    server.stop()
+
+
+def token_status(gateway, token: str) -> int:
+    return gateway.get("/headers", bearer(token)).status
+
+
+def test_http_token_accepted(start, jwks):
+    gateway = start(jwks.url)
+    assert token_status(gateway, demo_token()) == 200
+
+
+def test_https_token_accepted(start, tls_jwks, test_ca):
+    gateway = start(tls_jwks.url, env={"SSL_CERT_FILE": str(test_ca.ca_cert)})
+    assert token_status(gateway, demo_token()) == 200
+
+
+def test_https_untrusted_ca_rejects_token(start, tls_jwks, other_ca):
+    gateway = start(tls_jwks.url, env={"SSL_CERT_FILE": str(other_ca.ca_cert)})
+    response = gateway.get("/headers", bearer(demo_token()))
+    assert response.status == 401
+    assert response.text == "Jwt verification fails"
+
+
+def test_ready_waits_for_hanging_fetch(start, silent):
+    gateway = start(f"http://127.0.0.1:{silent.port}/jwks.json", timeout="3s", wait_ready=False)
+    assert gateway.ready_status() == 503
+
+
+def test_ready_after_fetch_times_out(start, silent):
+    gateway = start(f"http://127.0.0.1:{silent.port}/jwks.json", timeout="3s", wait_ready=False)
+    status = eventually(gateway.ready_status, lambda current: current == 200, timeout=15)
+    assert status == 200
+
+
+def test_server_down_rejects_token(start):
+    gateway = start(f"http://127.0.0.1:{free_port()}/jwks.json")
+    response = gateway.get("/headers", bearer(demo_token()))
+    assert response.status == 401
+    assert response.text == "Jwt verification fails"
+
+
+def test_server_down_allows_no_token(start):
+    gateway = start(f"http://127.0.0.1:{free_port()}/jwks.json")
+    assert gateway.get("/headers").status == 200
+
+
+def test_server_back_token_accepted(start):
+    server = JwksServer(demo_jwks(), port=free_port())
+    gateway = start(server.url)
+    assert token_status(gateway, demo_token()) == 401
+    server.start()
+    try:
+        status = eventually(lambda: token_status(gateway, demo_token()),
+                            lambda current: current == 200, timeout=RETRY_DEADLINE, interval=0.5)
+    finally:
+        server.stop()
+    assert status == 200
+
+
+def test_new_kid_picked_up_on_retry(start, log_dir):
+    key_path, rotated_jwks = new_rsa_key(log_dir, kid="rotated-1")
+    token = mint_token(demo_claims(expires_in=3600), key_pem=key_path, kid="rotated-1")
+    server = JwksServer('{"keys": []}')  # an empty key set is not usable: the fetch failed
+    server.start()
+    try:
+        gateway = start(server.url)
+        server.set_keys(rotated_jwks)
+        status = eventually(lambda: token_status(gateway, token),
+                            lambda current: current == 200, timeout=RETRY_DEADLINE, interval=0.5)
+    finally:
+        server.stop()
+    assert status == 200
