@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "cli/cli.h"
+#include "cli/token.h"
 #include "httpbin/server.h"
 
 namespace {
@@ -85,6 +86,8 @@ int main(int argc, char** argv) {
   httpbin_command->add_option("--listen", httpbin_listen, "ADDR:PORT")->required();
   httpbin_command->add_option("--workers", httpbin_workers, "threads")->capture_default_str();
 
+  const portcullis::cli::TokenCommand token_command(app);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -100,6 +103,9 @@ int main(int argc, char** argv) {
   }
   if (*check_command) {
     return portcullis::cli::runCheck(check);
+  }
+  if (token_command.selected()) {
+    return token_command.run();
   }
   if (*httpbin_command) {
     portcullis::httpbin::Options options;

@@ -264,7 +264,8 @@ Authenticator::Authenticator(std::vector<Provider> providers) : providers_(std::
 }
 
 std::shared_ptr<const Authenticator> Authenticator::compile(
-    const std::vector<std::pair<std::string, const config::JwtRule*>>& rules) {
+    const std::vector<std::pair<std::string, const config::JwtRule*>>& rules,
+    uint64_t clock_skew_seconds) {
   std::vector<Provider> providers;
   for (size_t i = 0; i < rules.size(); ++i) {
     const config::JwtRule& rule = *rules[i].second;
@@ -285,6 +286,7 @@ std::shared_ptr<const Authenticator> Authenticator::compile(
     provider.output_payload_to_header = rule.output_payload_to_header;
     provider.output_claim_to_headers = rule.output_claim_to_headers;
     provider.space_delimited_claims = rule.space_delimited_claims;
+    provider.clock_skew_seconds = clock_skew_seconds;
     provider.key_slot = i;
     provider.origin = rules[i].first;
     providers.push_back(std::move(provider));
@@ -310,7 +312,8 @@ Status verifyToken(const Provider& provider, CachedToken& cached, const KeySets&
   if (!provider.issuer.empty() && token.iss != provider.issuer) {
     return Status::JwtUnknownIssuer;
   }
-  if (Status status = jwt::verifyTime(token, now); status != Status::Ok) {
+  if (Status status = jwt::verifyTime(token, now, provider.clock_skew_seconds);
+      status != Status::Ok) {
     return status;
   }
   if (!provider.audience_checker.allows(token.audiences)) {
@@ -399,7 +402,11 @@ Result Authenticator::authenticate(http::fields& headers, std::string& target, b
                                    const KeySets& keys, uint64_t now, TokenCache* cache,
                                    bool trace) const {
   Result result;
-  if (providers_.empty() || isCorsPreflight(headers, is_options)) {
+  if (providers_.empty()) {
+    return result;
+  }
+  if (isCorsPreflight(headers, is_options)) {
+    result.cors_bypassed = true;
     return result;
   }
   // Headers that carry verified data upstream must not come from the client.
@@ -429,6 +436,9 @@ Result Authenticator::authenticate(http::fields& headers, std::string& target, b
       return result;
     }
     statuses.push_back(outcome.status);
+    if (outcome.status == Status::JwksKidAlgMismatch) {
+      result.unknown_kid_slots.push_back(provider.key_slot);
+    }
   }
 
   // No provider accepted. The request passes only if no provider found a token; otherwise

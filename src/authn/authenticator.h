@@ -32,6 +32,7 @@ struct Provider {
   std::string output_payload_to_header;
   std::vector<config::ClaimToHeader> output_claim_to_headers;
   std::vector<std::string> space_delimited_claims;
+  uint64_t clock_skew_seconds = jwt::kClockSkewSeconds;  // tolerance for exp and nbf
   size_t key_slot = 0;  // index into the key sets passed to authenticate()
   std::string origin;   // "namespace/name jwtRules[i]" for logs and traces
 };
@@ -54,7 +55,10 @@ struct Result {
   jwt::Status status = jwt::Status::Ok;
   std::shared_ptr<const jwt::Jwt> identity;  // the verified token, null if none
   const Provider* provider = nullptr;        // the provider that verified it
+  bool cors_bypassed = false;  // a CORS preflight, let through without authentication
   std::vector<TokenOutcome> tokens;  // filled only when a trace was requested
+  // Key slots of providers that failed with JwksKidAlgMismatch: their key sets may be stale.
+  std::vector<size_t> unknown_kid_slots;
 };
 
 // HTTP status for a failed authentication: 403 for audience failures, 401 otherwise.
@@ -66,8 +70,11 @@ class Authenticator {
 
   // Builds providers from the jwtRules of the applicable RequestAuthentications. `rules` pairs
   // each rule with its policy's "namespace/name"; key_slot is the rule's index in `rules`.
+  // `clock_skew_seconds` is the exp and nbf tolerance of every provider. The gateway keeps
+  // Envoy's default, which istiod does not change; `portcullis token verify --skew` sets it.
   static std::shared_ptr<const Authenticator> compile(
-      const std::vector<std::pair<std::string, const config::JwtRule*>>& rules);
+      const std::vector<std::pair<std::string, const config::JwtRule*>>& rules,
+      uint64_t clock_skew_seconds = jwt::kClockSkewSeconds);
 
   const std::vector<Provider>& providers() const { return providers_; }
   bool empty() const { return providers_.empty(); }

@@ -4,8 +4,8 @@
 
 namespace portcullis::authn {
 
-TokenCache::TokenCache(size_t capacity, size_t max_token_bytes)
-    : max_token_bytes_(max_token_bytes) {
+TokenCache::TokenCache(size_t capacity, size_t max_token_bytes, stats::Counters* counters)
+    : max_token_bytes_(max_token_bytes), counters_(counters) {
   size_t size = 1;
   while (size < capacity) {
     size <<= 1;
@@ -23,9 +23,15 @@ CachedToken* TokenCache::slotFor(std::string_view token) {
   Slot& slot = slots_[std::hash<std::string_view>{}(token) & mask_];
   if (slot.token == token) {
     ++hits_;
+    if (counters_) {
+      counters_->add(stats::Counter::TokenCacheHits);
+    }
     return &slot.entry;
   }
   ++misses_;
+  if (counters_) {
+    counters_->add(stats::Counter::TokenCacheMisses);
+  }
   slot.token.assign(token);
   slot.entry = CachedToken{};
   return &slot.entry;

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/stats.h"
 #include "jwt/jwks.h"
 #include "jwt/jwt.h"
 #include "jwt/status.h"
@@ -32,8 +33,9 @@ struct CachedToken {
 class TokenCache {
  public:
   // Holds at most `capacity` tokens (rounded up to a power of two). Tokens longer than
-  // `max_token_bytes` are not cached.
-  explicit TokenCache(size_t capacity = 4096, size_t max_token_bytes = 8192);
+  // `max_token_bytes` are not cached. Hits and misses are added to `counters` when given.
+  explicit TokenCache(size_t capacity = 4096, size_t max_token_bytes = 8192,
+                      stats::Counters* counters = nullptr);
 
   // The entry for `token`, creating an empty one (parse_status Ok, jwt null) when absent and
   // replacing whatever shared its slot. Null when the token is too long to cache.
@@ -50,6 +52,7 @@ class TokenCache {
   std::vector<Slot> slots_;
   size_t mask_;
   size_t max_token_bytes_;
+  stats::Counters* counters_;
   size_t hits_ = 0;
   size_t misses_ = 0;
 };

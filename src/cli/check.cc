@@ -100,7 +100,7 @@ json::array traceJson(const proxy::Outcome& outcome) {
 }
 
 void printText(const json::object& result) {
-  std::cout << "status: " << result.at("status").as_int64() << "\n";
+  std::cout << "status: " << result.at("status").to_number<int64_t>() << "\n";
   if (result.contains("upstream")) {
     const auto& upstream = result.at("upstream").as_object();
     std::cout << "forwarded to " << upstream.at("cluster").as_string().c_str() << " as "
@@ -214,7 +214,7 @@ int runCheck(const CheckOptions& options) {
       proxy::decide(*built.snapshot, *listener, keys, request, decide_options);
 
   if (outcome.reply) {
-    result["status"] = outcome.reply->status;
+    result["status"] = static_cast<int64_t>(outcome.reply->status);
     result["body"] = outcome.reply->body;
     json::object headers;
     if (!outcome.reply->body.empty()) {

@@ -212,10 +212,27 @@ class Gateway {
       }
       return {200, "text/plain", "LIVE\n"};
     }
+    if (path == "/stats/prometheus" || path == "/stats") {
+      return {200, "text/plain; version=0.0.4", prometheusText()};
+    }
     if (path == "/config_dump") {
       return {200, "text/plain", describeSnapshot(*store_.snapshot())};
     }
-    return {404, "text/plain", "unknown admin path; try /ready or /config_dump\n"};
+    return {404, "text/plain",
+            "unknown admin path; try /ready, /stats/prometheus or /config_dump\n"};
+  }
+
+  std::string prometheusText() const {
+    std::string out;
+    for (size_t i = 0; i < stats::kCounterCount; ++i) {
+      const auto counter = static_cast<stats::Counter>(i);
+      const std::string name = "portcullis_" + std::string(stats::counterName(counter)) + "_total";
+      out += "# HELP " + name + " " + std::string(stats::counterHelp(counter)) + "\n";
+      out += "# TYPE " + name + " counter\n";
+      out += name + " " + std::to_string(server_->total(counter)) + "\n";
+    }
+    out += registry_.prometheusText();
+    return out;
   }
 
   static std::string describeSnapshot(const snapshot::Snapshot& snapshot) {

@@ -11,6 +11,7 @@ ObjectMeta decodeMetadata(DecodeContext& ctx, MapReader& root) {
   ObjectMeta meta;
   YAML::Node node = root.take("metadata");
   MapReader metadata(ctx, node, "metadata");
+
   YAML::Node name = metadata.take("name");
   if (readString(ctx, name, "metadata.name", meta.name) && meta.name.empty()) {
     ctx.error(metadata.keyNode("name"), "metadata.name", "name is required");
@@ -20,6 +21,7 @@ ObjectMeta decodeMetadata(DecodeContext& ctx, MapReader& root) {
                   ": use at most 253 lower-case letters, digits, '-' and '.', starting and "
                   "ending with a letter or digit");
   }
+
   YAML::Node ns = metadata.take("namespace");
   if (readString(ctx, ns, "metadata.namespace", meta.ns) && !meta.ns.empty() &&
       !isDns1123Label(meta.ns)) {
@@ -31,6 +33,7 @@ ObjectMeta decodeMetadata(DecodeContext& ctx, MapReader& root) {
   if (meta.ns.empty()) {
     meta.ns = "default";
   }
+
   if (metadata.readStringMap("labels", meta.labels)) {
     checkLabels(ctx, metadata.take("labels"), "metadata.labels", meta.labels);
   }
@@ -43,7 +46,8 @@ ObjectMeta decodeMetadata(DecodeContext& ctx, MapReader& root) {
       }
     }
   }
-  // Fields the API server sets; they appear in the output of `kubectl get -o yaml`.
+
+  // Fields the API server sets. They appear in the output of `kubectl get -o yaml`.
   metadata.ignore({"uid", "resourceVersion", "creationTimestamp", "generation", "managedFields",
                    "generateName", "selfLink", "deletionTimestamp", "deletionGracePeriodSeconds",
                    "ownerReferences", "finalizers"});
@@ -210,7 +214,8 @@ WorkloadTarget decodeWorkloadTarget(DecodeContext& ctx, MapReader& spec) {
     Labels labels;
     YAML::Node match_labels = reader.take("matchLabels");
     std::string labels_path = reader.pathOf("matchLabels");
-    if (readStringMap(ctx, match_labels, labels_path, labels)) {
+    bool labels_read = readStringMap(ctx, match_labels, labels_path, labels);
+    if (labels_read) {
       for (const auto& [key, value] : labels) {
         if (key.empty()) {
           ctx.error(match_labels, labels_path, "empty label key is not supported in a selector");
@@ -222,7 +227,7 @@ WorkloadTarget decodeWorkloadTarget(DecodeContext& ctx, MapReader& spec) {
       }
     }
     reader.finish();
-    if (labels.empty()) {
+    if (labels_read && reader.isMap() && labels.empty()) {
       ctx.warning(selector, spec.pathOf("selector"),
                   "workload selector has no labels, so it selects every workload in the "
                   "namespace");

@@ -56,9 +56,9 @@ bool isDigitIn(char c, int base) {
   return c >= '0' && c < static_cast<char>('0' + base);
 }
 
-// Strips a sign and a base prefix; returns the base or 0 when `text` is not an integer in the
-// YAML 1.1 forms go-yaml accepts (decimal, 0x hex, 0o or leading-zero octal, 0b binary, with
-// '_' separators).
+// Returns the base of an integer scalar and its digits without sign, prefix or '_'. The forms
+// are the YAML 1.1 ones go-yaml accepts: decimal, 0x hex, 0o or leading-zero octal, 0b binary.
+// Returns 0 when `text` is not an integer.
 int integerBase(std::string_view text, std::string* digits) {
   if (!text.empty() && (text.front() == '+' || text.front() == '-')) {
     text.remove_prefix(1);
@@ -471,10 +471,12 @@ bool readDuration(DecodeContext& ctx, const YAML::Node& node, const std::string&
   if (isAbsent(node)) {
     return true;
   }
-  std::string text;
-  if (!readString(ctx, node, path, text)) {
+  if (scalarType(node) != ScalarType::String) {
+    ctx.error(node, path,
+              "expected a duration such as \"5s\" or \"100ms\", found " + describeNode(node));
     return false;
   }
+  std::string text = node.Scalar();
   std::optional<int64_t> nanoseconds = parseGoDuration(text);
   if (!nanoseconds) {
     ctx.error(node, path,

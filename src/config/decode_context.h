@@ -1,6 +1,6 @@
-// Building blocks the decoders share: a context that turns YAML marks into file positions and
-// collects diagnostics, typed readers for scalars, lists and maps, and MapReader, which records
-// the field names a decoder accepts so that every other name is reported as unknown.
+// Building blocks the decoders share. DecodeContext turns YAML marks into file positions and
+// collects diagnostics. Typed readers check scalars, lists and maps. MapReader records the field
+// names a decoder accepts, so that every other name is reported as unknown.
 #pragma once
 
 #include <chrono>
@@ -17,7 +17,7 @@
 
 namespace portcullis::config::internal {
 
-// Where a parsed YAML text sits in its file. The mesh config is YAML inside a block scalar of a
+// Position of a parsed YAML text in its file. The mesh config is YAML inside a block scalar of a
 // ConfigMap, so its marks are shifted by the line the block starts on and by its indentation.
 struct TextOrigin {
   std::string file;
@@ -77,7 +77,7 @@ bool isAbsent(const YAML::Node& node);
 std::string describeNode(const YAML::Node& node);
 
 // The value of `key` in a YAML map, or a null node when `map` is not a map or has no such key.
-// Unlike YAML::Node::operator[], it never throws and never adds the key.
+// It only iterates the map, because YAML::Node::operator[] can add the key or throw.
 YAML::Node lookup(const YAML::Node& map, std::string_view key);
 // The key node of `key` in a YAML map, for problems with the name itself; a null node when absent.
 YAML::Node lookupKey(const YAML::Node& map, std::string_view key);
@@ -86,8 +86,8 @@ std::string joinPath(const std::string& path, std::string_view key);
 std::string indexPath(const std::string& path, size_t index);
 std::string quote(std::string_view value);
 
-// Scalar readers. Each leaves `out` unchanged for a null or absent node and returns true; on a
-// type or range error it reports an Error and returns false.
+// Readers for scalars, lists and maps. A null or absent node leaves `out` unchanged and returns
+// true. A type or range error is reported as an Error and returns false.
 bool readString(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
                 std::string& out);
 bool readBool(DecodeContext& ctx, const YAML::Node& node, const std::string& path, bool& out);
@@ -120,8 +120,8 @@ void forEachItem(DecodeContext& ctx, const YAML::Node& node, const std::string& 
   }
 }
 
-// Reads the fields of one YAML map. Each take() or typed read marks a field name as accepted;
-// finish() then reports every other field as unknown, listing the accepted names, the way
+// Reads the fields of one YAML map. Each take() or typed read marks a field name as accepted.
+// finish() then reports every other field as unknown and lists the accepted names, as
 // `kubectl apply --validate=strict` does.
 class MapReader {
  public:

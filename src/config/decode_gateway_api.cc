@@ -183,6 +183,7 @@ void decodeValueMatches(DecodeContext& ctx, const YAML::Node& node, const std::s
     if (!reader.isMap()) {
       return;
     }
+
     if (type_name == "Exact") {
       match.type = HttpHeaderMatch::Type::Exact;
     } else if (type_name == "RegularExpression") {
@@ -194,6 +195,7 @@ void decodeValueMatches(DecodeContext& ctx, const YAML::Node& node, const std::s
       ctx.error(type, reader.pathOf("type"),
                 "invalid match type " + quote(type_name) + "; accepted: Exact, RegularExpression");
     }
+
     if (match.name.empty()) {
       ctx.error(reader.keyNode("name"), reader.pathOf("name"), "name is required");
       return;
@@ -201,7 +203,8 @@ void decodeValueMatches(DecodeContext& ctx, const YAML::Node& node, const std::s
     if (!isHttpToken(match.name)) {
       ctx.error(name, reader.pathOf("name"), "invalid name " + quote(match.name));
     }
-    // Header names compare without case; query parameter names are exact.
+
+    // Header names compare without case, and query parameter names compare exactly.
     std::string key = header_names ? lower(match.name) : match.name;
     if (!names.insert(key).second) {
       ctx.error(name, reader.pathOf("name"),
@@ -363,9 +366,11 @@ BackendRef decodeBackendRef(DecodeContext& ctx, const YAML::Node& node, const st
   if (!reader.isMap()) {
     return ref;
   }
+
   if (ref.name.empty()) {
     ctx.error(reader.keyNode("name"), reader.pathOf("name"), "backendRef name is required");
   }
+
   bool service = ref.group.empty() && ref.kind == "Service";
   bool hostname = ref.group == "networking.istio.io" && ref.kind == "Hostname";
   if (service && !ref.port) {
@@ -378,6 +383,33 @@ BackendRef decodeBackendRef(DecodeContext& ctx, const YAML::Node& node, const st
                     "networking.istio.io Hostname");
   }
   return ref;
+}
+
+// timeouts.request in the Gateway API duration format. backendRequest is not implemented.
+std::optional<std::chrono::milliseconds> decodeTimeouts(DecodeContext& ctx,
+                                                        const YAML::Node& timeouts,
+                                                        const std::string& path) {
+  if (!isPresent(timeouts)) {
+    return std::nullopt;
+  }
+  std::optional<std::chrono::milliseconds> request_timeout;
+  MapReader reader(ctx, timeouts, path);
+  YAML::Node request = reader.take("request");
+  std::string text;
+  if (reader.readString("request", text) && isPresent(request)) {
+    std::optional<int64_t> nanoseconds = parseGatewayApiDuration(text);
+    if (!nanoseconds) {
+      ctx.error(request, reader.pathOf("request"),
+                "invalid duration " + quote(text) +
+                    "; use 1-5 digits followed by h, m, s or ms, up to four times "
+                    "(such as 10s or 1m30s)");
+    } else {
+      request_timeout = std::chrono::milliseconds(*nanoseconds / 1000000);
+    }
+  }
+  reader.unsupported({"backendRequest"});
+  reader.finish();
+  return request_timeout;
 }
 
 HttpRouteRule decodeRouteRule(DecodeContext& ctx, const YAML::Node& node, const std::string& path) {
@@ -396,25 +428,7 @@ HttpRouteRule decodeRouteRule(DecodeContext& ctx, const YAML::Node& node, const 
               [&](const YAML::Node& item, const std::string& item_path, size_t) {
                 rule.backend_refs.push_back(decodeBackendRef(ctx, item, item_path));
               });
-  YAML::Node timeouts = reader.take("timeouts");
-  if (isPresent(timeouts)) {
-    MapReader timeout_reader(ctx, timeouts, reader.pathOf("timeouts"));
-    YAML::Node request = timeout_reader.take("request");
-    std::string text;
-    if (timeout_reader.readString("request", text) && isPresent(request)) {
-      std::optional<int64_t> nanoseconds = parseGatewayApiDuration(text);
-      if (!nanoseconds) {
-        ctx.error(request, timeout_reader.pathOf("request"),
-                  "invalid duration " + quote(text) +
-                      "; use 1-5 digits followed by h, m, s or ms, up to four times "
-                      "(such as 10s or 1m30s)");
-      } else {
-        rule.request_timeout = std::chrono::milliseconds(*nanoseconds / 1000000);
-      }
-    }
-    timeout_reader.unsupported({"backendRequest"});
-    timeout_reader.finish();
-  }
+  rule.request_timeout = decodeTimeouts(ctx, reader.take("timeouts"), reader.pathOf("timeouts"));
   reader.ignore({"name"});
   reader.unsupported({"retry", "sessionPersistence"});
   reader.finish();
@@ -438,6 +452,7 @@ K8sGateway decodeK8sGateway(DecodeContext& ctx, MapReader& root, ObjectMeta meta
   if (!spec.isMap()) {
     return gateway;
   }
+
   if (gateway.gateway_class_name.empty()) {
     ctx.error(spec.keyNode("gatewayClassName"), spec.pathOf("gatewayClassName"),
               "gatewayClassName is required");
@@ -449,6 +464,8 @@ K8sGateway decodeK8sGateway(DecodeContext& ctx, MapReader& root, ObjectMeta meta
   if (gateway.listeners.size() > 64) {
     ctx.error(listeners, spec.pathOf("listeners"), "a Gateway may have at most 64 listeners");
   }
+
+  // Listener names and the (port, protocol, hostname) of each listener must be unique.
   std::set<std::string> names;
   std::set<std::tuple<uint32_t, std::string, std::string>> bindings;
   for (size_t i = 0; i < gateway.listeners.size(); ++i) {
@@ -474,6 +491,7 @@ K8sHttpRoute decodeHttpRoute(DecodeContext& ctx, MapReader& root, ObjectMeta met
               [&](const YAML::Node& item, const std::string& item_path, size_t) {
                 route.parent_refs.push_back(decodeParentRef(ctx, item, item_path));
               });
+
   YAML::Node hostnames = spec.take("hostnames");
   if (spec.readStringList("hostnames", route.hostnames)) {
     for (size_t i = 0; i < route.hostnames.size(); ++i) {
@@ -485,6 +503,7 @@ K8sHttpRoute decodeHttpRoute(DecodeContext& ctx, MapReader& root, ObjectMeta met
       ctx.error(hostnames, spec.pathOf("hostnames"), "at most 16 hostnames are allowed");
     }
   }
+
   YAML::Node rules = spec.take("rules");
   forEachItem(ctx, rules, spec.pathOf("rules"),
               [&](const YAML::Node& item, const std::string& item_path, size_t) {

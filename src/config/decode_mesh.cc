@@ -312,6 +312,7 @@ MeshConfig decodeMeshConfigMap(DecodeContext& ctx, MapReader& root, std::string_
   if (!readStringMap(ctx, data, "data", values) || values.count("mesh") == 0) {
     return mesh;
   }
+
   YAML::Node key;
   YAML::Node value;
   for (auto it = data.begin(); it != data.end(); ++it) {
@@ -320,10 +321,12 @@ MeshConfig decodeMeshConfigMap(DecodeContext& ctx, MapReader& root, std::string_
       value = it->second;
     }
   }
+  // The mesh text gets its own context, so that its marks map to lines inside the block.
   DecodeContext mesh_ctx(originOfScalar(ctx.file(), file_text, key, value), ctx.sink());
   mesh_ctx.setObject(ctx.object());
   mesh_ctx.setFallback(ctx.locate(value));
   mesh_ctx.integers_as_strings = true;
+
   YAML::Node document;
   try {
     document = YAML::Load(values["mesh"]);

@@ -303,11 +303,11 @@ Destination decodeDestination(DecodeContext& ctx, const YAML::Node& node, const 
   reader.readString("host", destination.host);
   YAML::Node subset = reader.take("subset");
   reader.readString("subset", destination.subset);
+
   YAML::Node port = reader.take("port");
   if (port.IsDefined() && !port.IsNull()) {
     MapReader port_reader(ctx, port, reader.pathOf("port"));
     uint32_t number = 0;
-    YAML::Node number_node = port_reader.take("number");
     if (port_reader.readUint32("number", 0, 65535, number)) {
       if (number == 0) {
         ctx.error(port_reader.keyNode("number"), port_reader.pathOf("number"),
@@ -322,6 +322,7 @@ Destination decodeDestination(DecodeContext& ctx, const YAML::Node& node, const 
   if (!reader.isMap()) {
     return destination;
   }
+
   if (destination.host.empty()) {
     ctx.error(reader.keyNode("host"), reader.pathOf("host"), "destination host is required");
   } else if (destination.host == "*") {
@@ -495,8 +496,8 @@ WorkloadEndpoint decodeEndpoint(DecodeContext& ctx, const YAML::Node& node,
   return endpoint;
 }
 
-// Istio's validateWorkloadEntry. `service_ports` is null for a WorkloadEntry object; for a
-// ServiceEntry endpoint it holds the port names the ServiceEntry declares.
+// Checks an endpoint with the rules of Istio's validateWorkloadEntry. `service_ports` is null
+// for a WorkloadEntry object. For a ServiceEntry endpoint it lists the ServiceEntry's port names.
 void checkEndpoint(DecodeContext& ctx, const YAML::Node& node, const std::string& path,
                    const WorkloadEndpoint& endpoint, const std::set<std::string>* service_ports,
                    bool allow_hostname) {
@@ -637,11 +638,12 @@ void decodeWorkloadSelector(DecodeContext& ctx, MapReader& spec, ServiceEntry& e
   }
   MapReader reader(ctx, selector, spec.pathOf("workloadSelector"));
   Labels labels;
-  if (reader.readStringMap("labels", labels)) {
+  bool labels_read = reader.readStringMap("labels", labels);
+  if (labels_read) {
     checkLabels(ctx, reader.take("labels"), reader.pathOf("labels"), labels);
   }
   reader.finish();
-  if (labels.empty()) {
+  if (labels_read && reader.isMap() && labels.empty()) {
     ctx.warning(selector, spec.pathOf("workloadSelector"),
                 "workload selector has no labels, so it selects every workload in the "
                 "namespace");
@@ -803,6 +805,7 @@ ServiceEntry decodeServiceEntry(DecodeContext& ctx, MapReader& root, ObjectMeta 
   ServiceEntry entry;
   entry.meta = std::move(meta);
   MapReader spec(ctx, root.take("spec"), "spec");
+
   YAML::Node hosts = spec.take("hosts");
   if (spec.readStringList("hosts", entry.hosts) && spec.isMap() && entry.hosts.empty()) {
     ctx.error(spec.keyNode("hosts"), spec.pathOf("hosts"),
@@ -815,6 +818,7 @@ ServiceEntry decodeServiceEntry(DecodeContext& ctx, MapReader& root, ObjectMeta 
       ctx.error(hosts[i], indexPath(spec.pathOf("hosts"), i), problem);
     }
   }
+
   bool has_cidr = decodeAddresses(ctx, spec, entry);
   std::set<std::string> port_names = decodeServicePorts(ctx, spec, entry);
   std::string resolution_name = decodeLocationAndResolution(ctx, spec, entry);
@@ -823,6 +827,7 @@ ServiceEntry decodeServiceEntry(DecodeContext& ctx, MapReader& root, ObjectMeta 
     ctx.error(spec.take("addresses"), spec.pathOf("addresses"),
               "CIDR addresses are allowed only with resolution NONE or STATIC");
   }
+
   decodeWorkloadSelector(ctx, spec, entry);
   YAML::Node endpoints = spec.take("endpoints");
   forEachItem(ctx, endpoints, spec.pathOf("endpoints"),
@@ -833,6 +838,7 @@ ServiceEntry decodeServiceEntry(DecodeContext& ctx, MapReader& root, ObjectMeta 
     ctx.error(endpoints, spec.pathOf("endpoints"),
               "only one of workloadSelector and endpoints can be set");
   }
+
   checkExportTo(ctx, spec, entry);
   spec.unsupported({"subjectAltNames"});
   spec.finish();

@@ -150,9 +150,9 @@ struct PolicyScope {
 
 enum class ValueKind { Plain, IpBlock, Port, PathPattern };
 
-// Reads one list field of a source or operation, checking every value. Returns true when the
-// field holds something, even if it could not be read, so that a type error is not also
-// reported as an empty source or operation.
+// Reads one list field of a source or operation and checks every value. Returns true when the
+// field has a value, even one that could not be read, so that a type error is not reported
+// again as an empty source or operation.
 bool readRuleValues(DecodeContext& ctx, MapReader& reader, std::string_view key, ValueKind kind,
                     std::vector<std::string>& out) {
   YAML::Node node = reader.take(key);

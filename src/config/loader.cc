@@ -142,11 +142,11 @@ class DocumentStarts : public YAML::EventHandler {
   YAML::Mark start;
 };
 
-// yaml-cpp 0.7 loops forever in YAML::LoadAll on some invalid input, such as a line that starts
-// with ',' (jbeder/yaml-cpp issue 1040): its parser keeps reporting an empty document at the same
-// position and LoadAll keeps storing it until memory runs out. This first pass over the events
-// finds such a position, so that the file is reported as invalid instead. Other syntax errors
-// throw YAML::ParserException here as they would in LoadAll.
+// Returns where the parser stops making progress, if it does. yaml-cpp 0.7 loops forever in
+// YAML::LoadAll on some invalid input, such as a document that starts with ','. Its parser then
+// reports an empty document at the same position again and again, and LoadAll stores each one
+// until memory runs out. Other syntax errors throw YAML::ParserException here as they would in
+// LoadAll. Upstream tracks the loop as jbeder/yaml-cpp issue 1040.
 std::optional<YAML::Mark> findStalledDocument(const std::string& text) {
   std::istringstream stream(text);
   YAML::Parser parser(stream);

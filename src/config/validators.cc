@@ -535,6 +535,7 @@ std::string validateConditionKey(std::string_view key, ConditionValues& values) 
   constexpr std::string_view kHeaders = "request.headers";
   constexpr std::string_view kClaims = "request.auth.claims";
   constexpr std::string_view kExperimental = "experimental.envoy.filters.";
+
   if (key == "source.ip" || key == "remote.ip" || key == "destination.ip") {
     values = ConditionValues::IpBlocks;
     return "";
@@ -551,6 +552,8 @@ std::string validateConditionKey(std::string_view key, ConditionValues& values) 
       return "";
     }
   }
+
+  // Keys with a name in brackets.
   if (key.starts_with(kHeaders) && key.size() > kHeaders.size() && key[kHeaders.size()] == '[') {
     if (isSingleBracketGroup(key.substr(kHeaders.size()))) {
       return "";
@@ -572,6 +575,8 @@ std::string validateConditionKey(std::string_view key, ConditionValues& values) 
     }
     return "bad key " + quoted(key) + ": use experimental.envoy.filters.<filter>[<key>]";
   }
+
+  // Keys of older API versions.
   if (key == "destination.namespace") {
     return "attribute destination.namespace is replaced by metadata.namespace";
   }

@@ -44,7 +44,7 @@ bool parseCidr(std::string_view value);
 // "bad IP address (x)" or "bad CIDR range (x)" as Istio words them, or "" when valid.
 std::string validateIpOrCidr(std::string_view value);
 
-// A decimal port string as AuthorizationPolicy `ports` holds it: digits only, 0-65535.
+// A port written as a decimal string, as in AuthorizationPolicy `ports`: digits only, 0-65535.
 std::optional<uint32_t> parsePortString(std::string_view value);
 
 // Go's strconv.ParseBool: 1, t, T, TRUE, true, True, 0, f, F, FALSE, false, False.
@@ -69,7 +69,7 @@ std::string validateRegex(std::string_view regex);
 // forms ({name}, {name=*}) or bare "*" segments.
 std::string validatePathTemplate(std::string_view path);
 
-// What the values of an AuthorizationPolicy `when` condition must look like.
+// Format required of the values of an AuthorizationPolicy `when` condition.
 enum class ConditionValues { Any, IpBlocks, Ports };
 
 // Checks an AuthorizationPolicy condition key and returns "" when it is known, filling `values`.

@@ -28,8 +28,20 @@ class KeySource {
   // True once the first load attempt finished, whatever its outcome.
   bool attempted() const { return attempted_.load(std::memory_order_acquire); }
 
+  // Count of finished load attempts, successful or not.
+  uint64_t attempts() const { return attempts_.load(std::memory_order_acquire); }
+
+  // Asks for a fetch ahead of schedule because a token named a kid the current key set lacks,
+  // as after a key rotation. Thread-safe. Returns false when this source cannot fetch
+  // (inline key sets) or when it already fetched early within its minimum interval.
+  virtual bool requestRefresh() { return false; }
+
   // "inline JWKS of istio-system/jwt-example" or the JWKS URI, for logs.
   virtual std::string describe() const = 0;
+
+  // Remote fetches that published a key set, and those that failed.
+  uint64_t fetchSuccesses() const { return fetch_successes_.load(std::memory_order_relaxed); }
+  uint64_t fetchFailures() const { return fetch_failures_.load(std::memory_order_relaxed); }
 
  protected:
   // Publishes a new key set; `on_change` observers see it on their next read.
@@ -38,14 +50,23 @@ class KeySource {
       std::lock_guard lock(mutex_);
       keys_ = std::move(keys);
     }
-    attempted_.store(true, std::memory_order_release);
+    markAttempted();
   }
-  void markAttempted() { attempted_.store(true, std::memory_order_release); }
+  void countFetch(bool ok) {
+    (ok ? fetch_successes_ : fetch_failures_).fetch_add(1, std::memory_order_relaxed);
+  }
+  void markAttempted() {
+    attempted_.store(true, std::memory_order_release);
+    attempts_.fetch_add(1, std::memory_order_acq_rel);
+  }
 
  private:
   mutable std::mutex mutex_;
   std::shared_ptr<const jwt::Jwks> keys_;
   std::atomic<bool> attempted_{false};
+  std::atomic<uint64_t> attempts_{0};
+  std::atomic<uint64_t> fetch_successes_{0};
+  std::atomic<uint64_t> fetch_failures_{0};
 };
 
 // A key set given in the manifest (`jwks`), parsed once.

@@ -1,6 +1,7 @@
 #include "jwks/registry.h"
 
 #include <algorithm>
+#include <atomic>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -38,6 +39,21 @@ class RemoteKeySource : public KeySource, public std::enable_shared_from_this<Re
     asio::co_spawn(io_, run(weak_from_this()), asio::detached);
   }
 
+  bool requestRefresh() override {
+    const int64_t now = std::chrono::duration_cast<std::chrono::milliseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch())
+                            .count();
+    int64_t last = last_refetch_ms_.load(std::memory_order_relaxed);
+    if (last != 0 && now - last < options_.min_refetch_interval.count()) {
+      return false;
+    }
+    if (!last_refetch_ms_.compare_exchange_strong(last, now)) {
+      return false;  // another worker asked at the same moment
+    }
+    asio::co_spawn(io_, refreshOnDemand(weak_from_this()), asio::detached);
+    return true;
+  }
+
  private:
   static asio::awaitable<void> run(std::weak_ptr<RemoteKeySource> weak) {
     asio::steady_timer timer(co_await asio::this_coro::executor);
@@ -64,6 +80,15 @@ class RemoteKeySource : public KeySource, public std::enable_shared_from_this<Re
       if (ec) {
         co_return;
       }
+    }
+  }
+
+  static asio::awaitable<void> refreshOnDemand(std::weak_ptr<RemoteKeySource> weak) {
+    if (auto self = weak.lock()) {
+      spdlog::info("issuer {}: a token named a key id missing from the key set; fetching it "
+                   "again",
+                   self->issuer_);
+      co_await self->refresh();
     }
   }
 
@@ -110,6 +135,7 @@ class RemoteKeySource : public KeySource, public std::enable_shared_from_this<Re
         }
         if (keys->status() == jwt::Status::Ok) {
           report(true, "fetched " + std::to_string(keys->keys().size()) + " keys from " + uri);
+          countFetch(true);
           publish(std::move(keys));
           if (on_change_) {
             on_change_();
@@ -126,6 +152,7 @@ class RemoteKeySource : public KeySource, public std::enable_shared_from_this<Re
     report(false, error + (had_keys ? "; the last good key set stays in use"
                                     : "; tokens of this issuer are rejected until a fetch "
                                       "succeeds"));
+    countFetch(false);
     markAttempted();
     if (on_change_) {
       on_change_();
@@ -156,6 +183,7 @@ class RemoteKeySource : public KeySource, public std::enable_shared_from_this<Re
   RemoteOptions options_;
   std::function<void()> on_change_;
   std::string last_report_;
+  std::atomic<int64_t> last_refetch_ms_{0};
 };
 
 }  // namespace
@@ -196,6 +224,30 @@ std::shared_ptr<KeySource> Registry::sourceFor(const config::JwtRule& rule,
 bool Registry::allAttempted() const {
   return std::all_of(sources_.begin(), sources_.end(),
                      [](const auto& entry) { return entry.second->attempted(); });
+}
+
+std::string Registry::prometheusText() const {
+  std::string out =
+      "# HELP portcullis_jwks_fetches_total Remote JWKS fetches, by key source and result.\n"
+      "# TYPE portcullis_jwks_fetches_total counter\n";
+  for (const auto& [key, source] : sources_) {
+    if (!key.starts_with("remote:")) {
+      continue;
+    }
+    std::string label = source->describe();
+    std::string escaped;
+    for (char c : label) {
+      if (c == '"' || c == '\\') {
+        escaped += '\\';
+      }
+      escaped += c == '\n' ? ' ' : c;
+    }
+    out += "portcullis_jwks_fetches_total{source=\"" + escaped + "\",result=\"success\"} " +
+           std::to_string(source->fetchSuccesses()) + "\n";
+    out += "portcullis_jwks_fetches_total{source=\"" + escaped + "\",result=\"failure\"} " +
+           std::to_string(source->fetchFailures()) + "\n";
+  }
+  return out;
 }
 
 void Registry::collect() {

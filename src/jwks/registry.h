@@ -22,6 +22,8 @@ struct RemoteOptions {
   std::chrono::milliseconds refresh_interval{20 * 60 * 1000};
   std::chrono::milliseconds first_retry{1000};
   std::chrono::milliseconds max_retry{60 * 1000};
+  // Least time between two fetches caused by tokens with an unknown kid.
+  std::chrono::milliseconds min_refetch_interval{30 * 1000};
 };
 
 class Registry : public KeySourceProvider {
@@ -36,6 +38,9 @@ class Registry : public KeySourceProvider {
 
   // True when every source has finished its first load attempt.
   bool allAttempted() const;
+
+  // Fetch counters of the remote sources in Prometheus text format. Control thread only.
+  std::string prometheusText() const;
 
   // Drops sources no snapshot uses any more (those only the registry holds).
   void collect();

@@ -28,6 +28,7 @@ Worker::Worker(const snapshot::Store& store, const ServerOptions& options)
     : io(1),
       view(store),
       pool(io.get_executor()),
+      token_cache(4096, 8192, &counters),
       buffers(options.limits.body_chunk_bytes),
       options_(options) {}
 
@@ -45,6 +46,7 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
     }
     boost::system::error_code option_ec;
     socket.set_option(tcp::no_delay(true), option_ec);
+    counters.add(stats::Counter::DownstreamConnections);
     asio::co_spawn(io, serveConnection(*this, std::move(socket), port), asio::detached);
   }
 }
@@ -107,6 +109,14 @@ void Server::syncListeners(const snapshot::Snapshot& snapshot) {
       });
     }
   }
+}
+
+uint64_t Server::total(stats::Counter counter) const {
+  uint64_t sum = 0;
+  for (const auto& worker : workers_) {
+    sum += worker->counters.get(counter);
+  }
+  return sum;
 }
 
 void Server::start() {

@@ -13,6 +13,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "common/stats.h"
 #include "snapshot/store.h"
 
 namespace portcullis::proxy {
@@ -48,6 +49,9 @@ class Server {
   void stop();   // stops accepting and joins the workers
 
   const ServerOptions& options() const { return options_; }
+
+  // Sum of a counter over every worker; any thread may call it.
+  uint64_t total(stats::Counter counter) const;
 
  private:
   ServerOptions options_;

@@ -4,6 +4,7 @@
 #include <optional>
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -32,6 +33,10 @@ using Clock = std::chrono::steady_clock;
 constexpr auto kTuple = asio::as_tuple(asio::use_awaitable);
 
 constexpr std::string_view kServerName = "portcullis";
+// How long a request with an unknown kid waits for the early key set fetch it caused, and how
+// often it looks. The fetch has its own timeout (the rule's, 5 s by default).
+constexpr auto kKeyRefetchWait = std::chrono::seconds(6);
+constexpr auto kKeyRefetchPoll = std::chrono::milliseconds(20);
 constexpr std::string_view kResetBeforeHeaders =
     "upstream connect error or disconnect/reset before headers. reset reason: ";
 
@@ -88,6 +93,7 @@ class Session {
         co_await onReadHeaderError(ec, parser.got_some());
         break;
       }
+      worker_.counters.add(stats::Counter::DownstreamRequests);
       const Ending ending = co_await handle(parser);
       if (ending != Ending::KeepAlive) {
         break;
@@ -144,6 +150,20 @@ class Session {
     options.token_cache = &worker_.token_cache;
     Outcome outcome =
         decide(*snapshot, *listener, worker_.view.keysFor(*listener), request, options);
+    if (outcome.reply && !outcome.authn.unknown_kid_slots.empty() &&
+        co_await refetchKeys(*listener, outcome.authn.unknown_kid_slots)) {
+      // The key set may now hold the token's kid, as after a key rotation: decide again.
+      worker_.view.refresh();
+      snapshot = worker_.view.snapshot();
+      listener = snapshot->findListener(listen_port_);
+      if (!listener) {
+        co_await writeLocalReply({503, "no listener for this port", {}, "no_listener"}, false,
+                                 head);
+        co_return Ending::Close;
+      }
+      outcome = decide(*snapshot, *listener, worker_.view.keysFor(*listener), request, options);
+    }
+    countDecision(outcome);
     if (outcome.reply) {
       // A body the client is still sending is not read; closing is the only safe framing.
       const bool keep_alive = client_keep_alive && parser.is_done();
@@ -153,6 +173,64 @@ class Session {
     prepareUpstreamRequest(request, outcome, newRequestId());
     co_return co_await forward(parser, request, outcome, client_keep_alive, head,
                                expect_continue);
+  }
+
+  void countResponse(unsigned status) {
+    static constexpr stats::Counter kByClass[] = {
+        stats::Counter::Responses1xx, stats::Counter::Responses1xx, stats::Counter::Responses2xx,
+        stats::Counter::Responses3xx, stats::Counter::Responses4xx, stats::Counter::Responses5xx};
+    worker_.counters.add(kByClass[std::min(status / 100, 5u)]);
+  }
+
+  void countDecision(const Outcome& outcome) {
+    if (outcome.authn.identity) {
+      worker_.counters.add(stats::Counter::JwtVerified);
+    }
+    if (outcome.authn.cors_bypassed) {
+      worker_.counters.add(stats::Counter::JwtCorsBypassed);
+    }
+    if (outcome.authn.status != jwt::Status::Ok) {
+      worker_.counters.add(stats::Counter::JwtRejected);
+    } else if (outcome.reply && outcome.reply->status == 403 && !outcome.authz.allowed) {
+      worker_.counters.add(stats::Counter::RbacDenied);
+    } else if (outcome.reply && outcome.reply->status == 404) {
+      worker_.counters.add(stats::Counter::RouteNotFound);
+    }
+  }
+
+  // Asks the key sources of `slots` for an early fetch and waits until one finished. False
+  // when no source would fetch (inline keys, or one fetched early moments ago).
+  asio::awaitable<bool> refetchKeys(const snapshot::Listener& listener,
+                                    const std::vector<size_t>& slots) {
+    std::vector<std::pair<std::shared_ptr<jwks::KeySource>, uint64_t>> pending;
+    for (size_t slot : slots) {
+      if (slot >= listener.key_sources.size()) {
+        continue;
+      }
+      const auto& source = listener.key_sources[slot];
+      const uint64_t attempts = source->attempts();
+      if (source->requestRefresh()) {
+        worker_.counters.add(stats::Counter::KeyRefetchesRequested);
+        pending.emplace_back(source, attempts);
+      }
+    }
+    if (pending.empty()) {
+      co_return false;
+    }
+    asio::steady_timer timer(stream_.get_executor());
+    const auto deadline = Clock::now() + kKeyRefetchWait;
+    while (Clock::now() < deadline) {
+      bool done = true;
+      for (const auto& [source, attempts] : pending) {
+        done = done && source->attempts() != attempts;
+      }
+      if (done) {
+        break;
+      }
+      timer.expires_after(kKeyRefetchPoll);
+      co_await timer.async_wait(kTuple);
+    }
+    co_return true;
   }
 
   asio::awaitable<void> writeLocalReply(const LocalReply& reply, bool keep_alive, bool head) {
@@ -171,6 +249,7 @@ class Session {
       response.body().clear();  // keeps Content-Length of the body a GET would get
     }
     response.keep_alive(keep_alive);
+    countResponse(reply.status);
     stream_.expires_after(limits_.idle_timeout);
     http::response_serializer<http::string_body> serializer{response};
     if (head) {
@@ -290,6 +369,7 @@ class Session {
     // A body that ends when the upstream closes can only end the same way downstream.
     const bool keep_alive = client_keep_alive && has_length;
     response.keep_alive(keep_alive);
+    countResponse(response.result_int());
 
     http::response_serializer<http::buffer_body> serializer{response};
     response.body().data = nullptr;
@@ -365,6 +445,7 @@ class Session {
       upstream::ConnectionPtr connection =
           co_await worker_.pool.acquire(endpoint, limits_.connect_timeout, connect_error);
       if (!connection) {
+        worker_.counters.add(stats::Counter::UpstreamConnectFailures);
         co_return co_await failBeforeHeaders(
             parser, client_keep_alive, head, 503,
             std::string(kResetBeforeHeaders) +
@@ -388,15 +469,18 @@ class Session {
         continue;
       }
       if (ec == beast::error::timeout) {
+        worker_.counters.add(stats::Counter::UpstreamTimeouts);
         co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 504,
                                              "upstream request timeout");
       }
       if (isPeerGone(ec)) {
+        worker_.counters.add(stats::Counter::UpstreamResets);
         co_return co_await failBeforeHeaders(
             parser, client_keep_alive, head, 503,
             std::string(kResetBeforeHeaders) + "connection termination");
       }
       spdlog::debug("invalid response from upstream {}: {}", connection->key, ec.message());
+      worker_.counters.add(stats::Counter::UpstreamProtocolErrors);
       co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 502,
                                            std::string(kResetBeforeHeaders) + "protocol error");
     }

@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include "authn/token_cache.h"
+#include "common/stats.h"
 #include "proxy/server.h"
 #include "snapshot/store.h"
 #include "upstream/pool.h"
@@ -62,6 +63,7 @@ class Worker {
 
   const ServerOptions& options() const { return options_; }
 
+  stats::Counters counters;  // before token_cache, which keeps a pointer to it
   boost::asio::io_context io;
   snapshot::View view;
   upstream::Pool pool;

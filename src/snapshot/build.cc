@@ -90,6 +90,9 @@ StringMatcher compileStringMatch(const config::StringMatch& match, bool ignore_c
       out.regex = std::make_shared<const std::regex>(match.value, flags);
       break;
     }
+    case config::StringMatch::Kind::Present:
+      out.kind = StringMatcher::Kind::Present;
+      break;
   }
   return out;
 }

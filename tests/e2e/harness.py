@@ -15,6 +15,7 @@ import base64
 import contextlib
 import http.client
 import http.server
+import itertools
 import json
 import os
 import re
@@ -74,7 +75,7 @@ def free_port() -> int:
 
 def eventually(probe: Callable[[], object], done: Callable[[object], bool],
                timeout: float = RELOAD_TIMEOUT, interval: float = 0.1):
-    """Call probe() until done(result) holds or timeout seconds pass; return the last result."""
+    """Call probe() until done(result) is true or `timeout` seconds pass. Return the last result."""
     deadline = time.monotonic() + timeout
     while True:
         result = probe()
@@ -97,7 +98,7 @@ class ManagedProcess:
         self.popen = subprocess.Popen(self.argv, stdin=subprocess.DEVNULL, stdout=self._log_file,
                                       stderr=subprocess.STDOUT, env=env,
                                       start_new_session=True)
-        self.stopped = False  # stop() was called: its fixture has ended
+        self.stopped = False  # set by stop(), when the fixture that started it ends
         _seen_processes.append(self)
 
     @property
@@ -105,7 +106,7 @@ class ManagedProcess:
         return self.popen.pid
 
     def running(self) -> bool:
-        return self.popen.poll() is None
+        return self._exit_status() is None
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -114,27 +115,47 @@ class ManagedProcess:
         return "\n".join(self.log().splitlines()[-lines:])
 
     def describe(self) -> str:
-        state = "running" if self.running() else f"exited with status {self.popen.returncode}"
+        status = self._exit_status()
+        state = "running" if status is None else f"exited with status {status}"
         return (f"--- {self.name} (pid {self.pid}, {state}), log {self.log_path}:\n"
                 f"{self.log_tail()}")
 
     def wait(self, timeout: float) -> int:
-        """Wait for the process to exit; return its status. Raise TimeoutExpired on timeout."""
-        return self.popen.wait(timeout=timeout)
+        """Wait for the process to exit and return its status. Raise TimeoutExpired on timeout."""
+        deadline = time.monotonic() + timeout
+        while (status := self._exit_status()) is None:
+            if time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(self.argv, timeout)
+            time.sleep(0.02)
+        return status
 
     def stop(self) -> None:
         """Send SIGTERM to the process group, then SIGKILL after STOP_GRACE seconds."""
-        if self.running():
-            self._signal_group(signal.SIGTERM)
-            try:
-                self.popen.wait(timeout=STOP_GRACE)
-            except subprocess.TimeoutExpired:
-                pass
-        # Children such as gunicorn's workers can outlive the group leader.
+        if self.stopped:
+            return
+        self._signal_group(signal.SIGTERM)
+        try:
+            self.wait(STOP_GRACE)
+        except subprocess.TimeoutExpired:
+            pass
+        # Children such as gunicorn's workers can outlive the group leader. The leader is not
+        # reaped yet, so its process group ID still belongs to this group.
         self._signal_group(signal.SIGKILL)
         self.popen.wait()
         self._log_file.close()
         self.stopped = True
+
+    def _exit_status(self) -> int | None:
+        """Return the exit status (negative: the signal number), or None while running.
+
+        Does not reap the process, so its PID and process group ID stay reserved until stop().
+        """
+        if self.popen.returncode is not None:
+            return self.popen.returncode
+        info = os.waitid(os.P_PID, self.pid, os.WEXITED | os.WNOHANG | os.WNOWAIT)
+        if info is None:
+            return None
+        return info.si_status if info.si_code == os.CLD_EXITED else -info.si_status
 
     def _signal_group(self, signum: int) -> None:
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -146,6 +167,9 @@ class ManagedProcess:
 _seen_processes: list[ManagedProcess] = []
 
 
+_log_numbers = itertools.count(1)
+
+
 class Launcher:
     """Starts processes with logs in one folder and stops them all at the end of a scope."""
 
@@ -155,7 +179,7 @@ class Launcher:
 
     def start(self, name: str, argv: Sequence[str],
               env: Mapping[str, str] | None = None) -> ManagedProcess:
-        log_path = self.log_dir / f"{name}-{len(list(self.log_dir.iterdir()))}.log"
+        log_path = self.log_dir / f"{name}-{next(_log_numbers)}.log"
         process = ManagedProcess(name, argv, log_path, env)
         self.processes.append(process)
         return process
@@ -290,7 +314,7 @@ def read_response(sock: socket.socket, method: str = "GET") -> Response:
     return _to_response(raw)
 
 
-def peer_closed(sock: socket.socket, timeout: float = 5.0) -> bool:
+def peer_closed(sock: socket.socket, timeout: float = 2.0) -> bool:
     """Return True when the peer closes the connection within `timeout` seconds.
 
     Bytes that arrive first count as "not closed".
@@ -337,7 +361,8 @@ class Upstream:
 
 
 def start_gunicorn_httpbin(launcher: Launcher) -> Upstream:
-    """Start Debian's httpbin under gunicorn: threads for concurrent /delay, keep-alive on."""
+    """Start Debian's httpbin under gunicorn, with threads for concurrent /delay and with
+    keep-alive."""
     port = free_port()
     argv = [PYTHON, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread",
             "--workers", "1", "--threads", "8", "--keep-alive", "30", "--access-logfile", "-",
@@ -377,7 +402,7 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 
 class ThreadedServer:
-    """An http.server on 127.0.0.1 running on its own thread; subclasses set handler_class.
+    """An http.server on 127.0.0.1 running on its own thread. Subclasses set handler_class.
 
     The handler reaches the ThreadedServer object as `self.server.owner`.
     """
@@ -539,7 +564,7 @@ def demo_claims(expires_in: int) -> dict[str, object]:
 
 
 def new_rsa_key(folder: Path, kid: str) -> tuple[Path, str]:
-    """Generate an RSA key in `folder`; return its PEM path and a JWKS with its public key."""
+    """Generate an RSA key in `folder`. Return its PEM path and a JWKS with its public key."""
     key_path = folder / f"{kid}.pem"
     subprocess.run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt",
                     "rsa_keygen_bits:2048", "-out", str(key_path)],
@@ -635,7 +660,7 @@ class Gateway:
         return http_request(self.admin_port, "GET", path, timeout=5.0)
 
     def ready_status(self) -> int | None:
-        """Return the status of GET /ready, or None when the admin port does not answer."""
+        """Return the status of GET /ready, or None when the admin port accepts no connection."""
         try:
             return self.admin("/ready").status
         except OSError:
@@ -664,9 +689,9 @@ class Gateway:
         self._change_and_wait(lambda: (self.config_dir / name).unlink())
 
     def set_files(self, files: Mapping[str, str]) -> None:
-        """Make config_dir hold exactly `files`, one change at a time, skipping equal files.
+        """Make config_dir contain exactly `files`, one change at a time, skipping equal files.
 
-        Each change is one reload, so the gateway never sees a half-applied set.
+        Each change is one reload, so the gateway never loads a half-applied set.
         """
         for path in sorted(self.config_dir.glob("*.yaml")):
             if path.name not in files:
@@ -695,7 +720,7 @@ class Gateway:
         return int(match.group(1))
 
     def reset_peak_memory(self) -> bool:
-        """Reset VmHWM to the current RSS (Linux clear_refs value 5); False if refused."""
+        """Reset VmHWM to the current RSS (Linux clear_refs value 5). Return False on error."""
         try:
             Path(f"/proc/{self.process.pid}/clear_refs").write_text("5")
             return True
@@ -722,11 +747,11 @@ def gateway_argv(port: int, admin_port: int, config_path: Path | None, *,
 def start_gateway(launcher: Launcher, config_dir: Path | None, *, namespace: str | None = None,
                   labels: str | None = None, env: Mapping[str, str] | None = None,
                   wait_ready: bool = True, workers: int = 2) -> Gateway:
-    """Start `portcullis serve` on fresh loopback ports; without config_dir, the built-in demo.
+    """Start `portcullis serve` on free loopback ports. Without config_dir it serves the demo.
 
-    Waits for GET /ready to return 200 unless wait_ready is False, in which case it only waits
-    for the admin port to answer. Retries with other ports when one was taken meanwhile.
-    `env` adds to or overrides the test's environment.
+    Waits for GET /ready to return 200, or with wait_ready False only for the admin port to
+    accept connections. Retries with other ports when one was taken meanwhile. `env` adds to
+    or overrides the test's environment.
     """
     last_error: StartError | None = None
     for _ in range(3):
@@ -762,20 +787,22 @@ def _wait_for_admin(gateway: Gateway, wait_ready: bool) -> None:
 
 
 class GatewaySupply:
-    """Hands out a running gateway, restarting it when an earlier test crashed it.
+    """A module's gateway, restarted when an earlier test crashed it.
 
-    A module-scoped gateway that crashes would otherwise fail every later test of the module;
-    with this, only the test that crashed it fails (and its successor that checks survival).
+    Without the restart, one crash would fail every later test of the module. With it, a crash
+    fails only the test that caused it and the test that checks the gateway still serves.
     """
 
     def __init__(self, start: Callable[[], Gateway]):
         self._start = start
         self._gateway: Gateway | None = None
-        self.restarts = 0
 
     def get(self) -> Gateway:
-        if self._gateway is not None and not self._gateway.process.running():
-            self.restarts += 1
+        # A crash can come a moment after the response that caused it, so the admin port is
+        # checked too.
+        if self._gateway is not None and (not self._gateway.process.running() or
+                                          self._gateway.ready_status() is None):
+            self._gateway.process.stop()
             self._gateway = None
         if self._gateway is None:
             self._gateway = self._start()
@@ -783,7 +810,7 @@ class GatewaySupply:
 
 
 def make_config_dir(base: Path, files: Mapping[str, str]) -> Path:
-    """Create a fresh folder under `base` holding `files`."""
+    """Create a new folder under `base` that contains `files`."""
     folder = Path(tempfile.mkdtemp(prefix="config-", dir=base))
     for name, text in files.items():
         (folder / name).write_text(text)

@@ -27,9 +27,9 @@ ISTIOD_FLAG = ("portcullis reads no istiod feature flags, so "
 
 # Cases that need a feature the gateway does not have yet, by mode. Each is a strict xfail: the
 # day one passes, pytest reports it as XPASS(strict), a failure, and its entry must go.
-EXT_AUTHZ_BEFORE_JWT = (EXT_AUTHZ + "; and the CUSTOM policy that cannot be called denies with 403 "
-                        "before jwt_authn rejects the expired token with 401, which Envoy "
-                        "would send first")
+EXT_AUTHZ_BEFORE_JWT = (EXT_AUTHZ + ". Also, the CUSTOM policy that cannot be called denies with "
+                        "403 before jwt_authn rejects the expired token with 401, which Envoy "
+                        "sends first")
 GAPS_IN_BOTH_MODES = {
     "J15": ISTIOD_FLAG,
     "M01": EXT_AUTHZ,
@@ -110,6 +110,9 @@ def driver(tmp_path_factory):
     if not binary:
         pytest.fail("PORTCULLIS_BINARY is not set: point it at the portcullis binary "
                     "(ctest sets it for the e2e.acceptance entry)")
+    if not os.access(binary, os.X_OK):
+        pytest.fail(f"PORTCULLIS_BINARY={binary} is not an executable file: build the "
+                    f"portcullis target first")
     started = Driver(binary, tmp_path_factory.mktemp("acceptance"))
     try:
         yield started

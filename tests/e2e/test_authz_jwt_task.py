@@ -12,8 +12,10 @@ import json
 import pytest
 
 from harness import (JwksServer, b64url_decode, bearer, demo_jwks, demo_token, groups_token,
-                     header_from_echo, httpbin, istio_task_yaml, log_dir, make_config_dir,
-                     module_launcher, print_logs_on_failure, render, start_gateway)
+                     header_from_echo, istio_task_yaml, make_config_dir, render, start_gateway)
+
+# Fixtures: importing them makes pytest use them in this module.
+from harness import httpbin, log_dir, module_launcher, print_logs_on_failure  # noqa: F401
 
 REQUEST_AUTHENTICATION = "requestauthentication.yaml"
 POLICY = "authorizationpolicy.yaml"

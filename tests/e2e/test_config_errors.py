@@ -6,9 +6,12 @@ import subprocess
 
 import pytest
 
-from harness import (DATA_DIR, builtin_httpbin, eventually, free_port, gateway_argv,
-                     istio_task_yaml, launcher, log_dir, make_config_dir, module_launcher,
-                     print_logs_on_failure, render, start_gateway, write_atomically)
+from harness import (DATA_DIR, eventually, free_port, gateway_argv, istio_task_yaml,
+                     make_config_dir, render, start_gateway, write_atomically)
+
+# Fixtures: importing them makes pytest use them in this module.
+from harness import (builtin_httpbin, launcher, log_dir, module_launcher,
+                     print_logs_on_failure)  # noqa: F401
 
 POLICY = "policy.yaml"
 # Not valid YAML: the flow sequence is never closed.
@@ -33,7 +36,7 @@ def line_of(text: str, needle: str) -> int:
 
 @pytest.fixture
 def invalid_start(builtin_httpbin, launcher, log_dir):
-    """Run the gateway on a folder with an invalid policy; return (exit status, output)."""
+    """Run the gateway on a folder with an invalid policy. Return (exit status, output)."""
     files = base_files(builtin_httpbin.port)
     files[POLICY] = (DATA_DIR / "invalid-action-policy.yaml").read_text()
     config_dir = make_config_dir(log_dir, files)
@@ -79,7 +82,10 @@ BROKEN_POLICIES = {
 
 
 def write_broken_policy(gateway, case: str) -> int:
-    """Write a broken policy file and wait for the rejected reload; return the log offset."""
+    """Write a broken policy file and wait for the rejected reload.
+
+    Returns the log offset from before the change.
+    """
     log_start = len(gateway.log())
     write_atomically(gateway.config_dir / POLICY, BROKEN_POLICIES[case])
     assert gateway.wait_for_log("configuration reload rejected", start=log_start), \
@@ -109,6 +115,7 @@ def test_broken_reload_keeps_version(gateway, case):
 @pytest.mark.parametrize("case", BROKEN_POLICIES)
 def test_fixed_file_serves_new_config(gateway, case):
     write_broken_policy(gateway, case)
-    write_atomically(gateway.config_dir / POLICY, (DATA_DIR / "deny-all-policy.yaml").read_text())
+    deny_all = (DATA_DIR / "deny-all-policy.yaml").read_text()
+    write_atomically(gateway.config_dir / POLICY, deny_all)
     status = eventually(lambda: gateway.get("/headers").status, lambda current: current == 403)
     assert status == 403

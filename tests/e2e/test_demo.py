@@ -3,8 +3,10 @@ authentication task with its own httpbin and the demo key set compiled in."""
 
 import pytest
 
-from harness import (SAMPLES_DIR, bearer, demo_token, module_launcher, log_dir,
-                     print_logs_on_failure, start_gateway)
+from harness import SAMPLES_DIR, bearer, demo_token, start_gateway
+
+# Fixtures: importing them makes pytest use them in this module.
+from harness import module_launcher, log_dir, print_logs_on_failure  # noqa: F401
 
 
 @pytest.fixture(scope="module")

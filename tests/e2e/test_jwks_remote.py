@@ -10,10 +10,13 @@ doubling), and a new key set with a new kid is picked up then.
 
 import pytest
 
-from harness import (JwksServer, SilentServer, bearer, builtin_httpbin, demo_claims, demo_jwks,
-                     demo_token, eventually, free_port, istio_task_yaml, launcher, log_dir,
-                     make_config_dir, make_test_ca, mint_token, module_launcher, new_rsa_key,
-                     print_logs_on_failure, render, start_gateway)
+from harness import (JwksServer, SilentServer, bearer, demo_claims, demo_jwks, demo_token,
+                     eventually, free_port, istio_task_yaml, make_config_dir, make_test_ca,
+                     mint_token, new_rsa_key, render, start_gateway)
+
+# Fixtures: importing them makes pytest use them in this module.
+from harness import (builtin_httpbin, launcher, log_dir, module_launcher,
+                     print_logs_on_failure)  # noqa: F401
 
 # Seconds within which a retry must succeed once the key set server is back. The first
 # retries come 1, 2 and 4 s after the failed fetch.
@@ -48,7 +51,8 @@ def jwks():
 
 
 @pytest.fixture(scope="module")
-def test_ca(log_dir):
+def trusted_ca(log_dir):
+    """A CA that signed the key set server's certificate."""
     return make_test_ca(log_dir / "ca")
 
 
@@ -59,8 +63,8 @@ def other_ca(log_dir):
 
 
 @pytest.fixture
-def tls_jwks(test_ca):
-    server = JwksServer(demo_jwks(), tls=test_ca)
+def tls_jwks(trusted_ca):
+    server = JwksServer(demo_jwks(), tls=trusted_ca)
     server.start()
     yield server
     server.stop()
@@ -82,8 +86,8 @@ def test_http_token_accepted(start, jwks):
     assert token_status(gateway, demo_token()) == 200
 
 
-def test_https_token_accepted(start, tls_jwks, test_ca):
-    gateway = start(tls_jwks.url, env={"SSL_CERT_FILE": str(test_ca.ca_cert)})
+def test_https_token_accepted(start, tls_jwks, trusted_ca):
+    gateway = start(tls_jwks.url, env={"SSL_CERT_FILE": str(trusted_ca.ca_cert)})
     assert token_status(gateway, demo_token()) == 200
 
 
@@ -133,7 +137,7 @@ def test_server_back_token_accepted(start):
 def test_new_kid_picked_up_on_retry(start, log_dir):
     key_path, rotated_jwks = new_rsa_key(log_dir, kid="rotated-1")
     token = mint_token(demo_claims(expires_in=3600), key_pem=key_path, kid="rotated-1")
-    server = JwksServer('{"keys": []}')  # an empty key set is not usable: the fetch failed
+    server = JwksServer('{"keys": []}')  # the gateway counts an empty key set as a failed fetch
     server.start()
     try:
         gateway = start(server.url)

@@ -1,5 +1,5 @@
-// The admin endpoint: parsing of --admin addresses, and the server answering real requests on
-// 127.0.0.1 through its handler.
+// The admin endpoint: parsing of --admin addresses, and the server responding to real requests
+// on 127.0.0.1 through its handler.
 #include "admin/server.h"
 
 #include <string>
@@ -80,8 +80,8 @@ TEST(ParseHostPort, EmptyHostRejected) {
 }
 
 TEST(ParseHostPort, BadPortRejected) {
-  for (std::string_view text : {"127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:80x",
-                                "127.0.0.1:x80", "127.0.0.1:-1", "[::1]:99999"}) {
+  for (std::string_view text : {"127.0.0.1:", "127.0.0.1:65536", "127.0.0.1:80x", "127.0.0.1:x80",
+                                "127.0.0.1:-1", "[::1]:99999"}) {
     const Parsed parsed = parse(text);
     EXPECT_FALSE(parsed.ok) << text;
     EXPECT_THAT(parsed.error, HasSubstr("port must be 0-65535")) << text;

@@ -80,8 +80,8 @@ TEST(Compile, KeySlotIsRulePosition) {
 }
 
 TEST(Compile, SameIssuerKeepsRuleOrder) {
-  const auto authenticator = compileRules({ruleOf("https://a.example.com", "one"),
-                                           ruleOf("https://a.example.com", "two")});
+  const auto authenticator = compileRules(
+      {ruleOf("https://a.example.com", "one"), ruleOf("https://a.example.com", "two")});
   const auto& providers = authenticator->providers();
   EXPECT_EQ(providers[0].key_slot, 0u);
   EXPECT_EQ(providers[1].key_slot, 1u);
@@ -109,16 +109,15 @@ TEST(HttpStatusFor, AudienceIsForbidden) {
 
 TEST(HttpStatusFor, OtherFailuresAreUnauthorized) {
   for (Status status : {Status::JwtMissed, Status::JwtExpired, Status::JwtNotYetValid,
-                        Status::JwtBadFormat, Status::JwtUnknownIssuer,
-                        Status::JwtVerificationFail, Status::JwksKidAlgMismatch,
-                        Status::JwksNoValidKeys}) {
+                        Status::JwtBadFormat, Status::JwtUnknownIssuer, Status::JwtVerificationFail,
+                        Status::JwksKidAlgMismatch, Status::JwksNoValidKeys}) {
     EXPECT_EQ(httpStatusFor(status), 401u) << jwt::statusName(status);
   }
 }
 
 // An OPTIONS request with the given CORS headers and an expired token.
 AuthnRun preflight(const Gateway& gateway, bool is_options, std::string origin,
-              std::string request_method) {
+                   std::string request_method) {
   boost::beast::http::fields headers = Gateway::bearer(istioTestToken("TokenExpired"));
   if (!origin.empty()) {
     headers.set("Origin", origin);

@@ -36,8 +36,7 @@ class Gateway {
   explicit Gateway(std::vector<config::JwtRule> rules) : rules_(std::move(rules)) {
     std::vector<std::pair<std::string, const config::JwtRule*>> refs;
     for (size_t i = 0; i < rules_.size(); ++i) {
-      refs.emplace_back("istio-system/jwt-example jwtRules[" + std::to_string(i) + "]",
-                        &rules_[i]);
+      refs.emplace_back("istio-system/jwt-example jwtRules[" + std::to_string(i) + "]", &rules_[i]);
       keys_.push_back(rules_[i].jwks.empty() ? nullptr : jwt::Jwks::parse(rules_[i].jwks));
     }
     authenticator_ = Authenticator::compile(refs);
@@ -50,7 +49,7 @@ class Gateway {
   void useCache(TokenCache* cache) { cache_ = cache; }
 
   AuthnRun send(boost::beast::http::fields headers, std::string target = "/headers",
-           bool is_options = false, uint64_t now = kNow) const {
+                bool is_options = false, uint64_t now = kNow) const {
     AuthnRun run;
     run.headers = std::move(headers);
     run.target = std::move(target);
@@ -78,7 +77,9 @@ class Gateway {
 };
 
 // A rule of the demo issuer with the demo key set.
-inline config::JwtRule demoRule() { return ruleOf(kDemoIssuer, demoJwksText()); }
+inline config::JwtRule demoRule() {
+  return ruleOf(kDemoIssuer, demoJwksText());
+}
 
 // A rule of an Istio integration-test issuer with that key set.
 inline config::JwtRule istioTestRule(std::string_view issuer) {

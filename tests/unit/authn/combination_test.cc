@@ -18,7 +18,9 @@ constexpr std::string_view kIssuerA = "https://a.example.com";
 constexpr std::string_view kIssuerB = "https://b.example.com";
 constexpr std::string_view kIssuerC = "https://c.example.com";  // configured nowhere
 
-config::JwtRule demoKeyRule(std::string_view issuer) { return ruleOf(issuer, demoJwksText()); }
+config::JwtRule demoKeyRule(std::string_view issuer) {
+  return ruleOf(issuer, demoJwksText());
+}
 
 config::JwtRule headerRule(std::string_view issuer, std::string header) {
   config::JwtRule rule = demoKeyRule(issuer);
@@ -26,7 +28,9 @@ config::JwtRule headerRule(std::string_view issuer, std::string header) {
   return rule;
 }
 
-boost::json::object expiredClaims() { return {{"exp", kNow - 3600}, {"iat", kNow - 7200}}; }
+boost::json::object expiredClaims() {
+  return {{"exp", kNow - 3600}, {"iat", kNow - 7200}};
+}
 
 TEST(Combination, NoTokenPasses) {
   Gateway gateway({demoRule()});
@@ -79,8 +83,7 @@ TEST(Combination, BadSignatureRejected) {
 
 TEST(Combination, MalformedTokenRejected) {
   Gateway gateway({istioTestRule(kTestIssuer1)});
-  EXPECT_EQ(gateway.sendBearer(istioTestToken("TokenInvalid")).result.status,
-            Status::JwtBadFormat);
+  EXPECT_EQ(gateway.sendBearer(istioTestToken("TokenInvalid")).result.status, Status::JwtBadFormat);
 }
 
 TEST(Combination, AudienceMismatchForbidden) {
@@ -137,7 +140,7 @@ TEST(Combination, InvalidSecondTokenRejects) {
   // Istio's integration test invalid-token-set: every token a provider finds must verify.
   Gateway gateway({istioTestRule(kTestIssuer1)});
   const AuthnRun run = gateway.send(Gateway::bearer(istioTestToken("TokenIssuer1")),
-                               "/headers?access_token=" + istioTestToken("TokenInvalid"));
+                                    "/headers?access_token=" + istioTestToken("TokenInvalid"));
   EXPECT_EQ(run.result.status, Status::JwtBadFormat);
   EXPECT_EQ(run.result.identity, nullptr);
 }
@@ -145,24 +148,25 @@ TEST(Combination, InvalidSecondTokenRejects) {
 TEST(Combination, InvalidFirstTokenRejects) {
   Gateway gateway({istioTestRule(kTestIssuer1)});
   const AuthnRun run = gateway.send(Gateway::bearer(istioTestToken("TokenInvalid")),
-                               "/headers?access_token=" + istioTestToken("TokenIssuer1"));
+                                    "/headers?access_token=" + istioTestToken("TokenIssuer1"));
   EXPECT_EQ(run.result.status, Status::JwtBadFormat);
 }
 
 TEST(Combination, TwoValidTokensOfSameIssuerPass) {
   Gateway gateway({istioTestRule(kTestIssuer1)});
-  const AuthnRun run = gateway.send(Gateway::bearer(istioTestToken("TokenIssuer1")),
-                               "/headers?access_token=" + istioTestToken("TokenIssuer1WithAud"));
+  const AuthnRun run =
+      gateway.send(Gateway::bearer(istioTestToken("TokenIssuer1")),
+                   "/headers?access_token=" + istioTestToken("TokenIssuer1WithAud"));
   EXPECT_EQ(run.result.status, Status::Ok);
   ASSERT_NE(run.result.identity, nullptr);
   EXPECT_EQ(run.result.tokens.size(), 2u);
 }
 
 TEST(Combination, TokensOfTwoIssuersAtSharedLocationsRejected) {
-  // Each provider sees both tokens, and the other issuer's token is unknown to it.
+  // Each provider extracts both tokens, and the other issuer's token is unknown to it.
   Gateway gateway({istioTestRule(kTestIssuer1), istioTestRule(kTestIssuer2)});
   const AuthnRun run = gateway.send(Gateway::bearer(istioTestToken("TokenIssuer1")),
-                               "/headers?access_token=" + istioTestToken("TokenIssuer2"));
+                                    "/headers?access_token=" + istioTestToken("TokenIssuer2"));
   EXPECT_EQ(run.result.status, Status::JwtUnknownIssuer);
 }
 
@@ -257,8 +261,8 @@ TEST(Combination, AllOfBranchErrorReportedLast) {
   // A fails with an expiry and B with a bad signature. The requires_all branch fails with A's
   // error and, being the last child, decides what is reported.
   Gateway gateway({headerRule(kIssuerA, "x-a"), headerRule(kIssuerB, "x-b")});
-  const AuthnRun run = gateway.send(headersOf({{"x-a", tokenOf(kIssuerA, expiredClaims())},
-                                          {"x-b", withBadSignature(tokenOf(kIssuerB))}}));
+  const AuthnRun run = gateway.send(headersOf(
+      {{"x-a", tokenOf(kIssuerA, expiredClaims())}, {"x-b", withBadSignature(tokenOf(kIssuerB))}}));
   EXPECT_EQ(run.result.status, Status::JwtExpired);
 }
 
@@ -279,7 +283,7 @@ TEST(Combination, EmptyIssuerAcceptsAnyIssuer) {
 TEST(Combination, TraceListsEveryToken) {
   Gateway gateway({istioTestRule(kTestIssuer1)});
   const AuthnRun run = gateway.send(Gateway::bearer(istioTestToken("TokenIssuer1")),
-                               "/headers?access_token=" + istioTestToken("TokenInvalid"));
+                                    "/headers?access_token=" + istioTestToken("TokenInvalid"));
   ASSERT_EQ(run.result.tokens.size(), 2u);
   EXPECT_EQ(run.result.tokens[0].location, "header authorization");
   EXPECT_EQ(run.result.tokens[0].status, Status::Ok);

@@ -1,7 +1,7 @@
-// Where tokens are found, following Envoy's jwt_authn extractor: header prefixes are searched
-// anywhere in the value and case-sensitively, the token is the run of token characters after
-// the prefix (or the whole value when there is none), query parameters give their first
-// URL-decoded value, and cookies their value.
+// Where tokens are found, following Envoy's jwt_authn extractor. A header prefix is searched
+// anywhere in the value, case-sensitively, and the token is the run of token characters after
+// it (the whole value when there is none). A query parameter gives its first URL-decoded
+// value, and a cookie its value.
 #include <gtest/gtest.h>
 
 #include "authn/authenticator.h"
@@ -65,8 +65,7 @@ TEST(HeaderExtraction, PrefixIsCaseSensitive) {
 
 TEST(HeaderExtraction, SkipsNonTokenCharactersAfterPrefix) {
   Gateway gateway({demoRule()});
-  const Seen seen =
-      see(gateway, headersOf({{"Authorization", "Bearer  \"" + demoToken() + "\""}}));
+  const Seen seen = see(gateway, headersOf({{"Authorization", "Bearer  \"" + demoToken() + "\""}}));
   EXPECT_EQ(seen.status, Status::Ok);
   EXPECT_TRUE(seen.identified);
 }
@@ -93,10 +92,12 @@ TEST(HeaderExtraction, NoPrefixTakesTokenFromStart) {
   EXPECT_TRUE(seen.identified);
 }
 
-TEST(HeaderExtraction, NoPrefixSkipsLeadingNonTokenCharacters) {
+TEST(HeaderExtraction, NoPrefixUsesWholeValue) {
+  // Envoy looks for token characters only after a prefix. Without one the whole value is the
+  // token, so the quotes stay and the header segment is not base64url.
   Gateway gateway({withHeader("x-jwt-assertion", "")});
-  const Seen seen = see(gateway, headersOf({{"x-jwt-assertion", "  " + demoToken()}}));
-  EXPECT_EQ(seen.status, Status::Ok);
+  const Seen seen = see(gateway, headersOf({{"x-jwt-assertion", "\"" + demoToken() + "\""}}));
+  EXPECT_EQ(seen.status, Status::JwtHeaderParseErrorBadBase64);
 }
 
 TEST(HeaderExtraction, HeaderNameIsCaseInsensitive) {
@@ -105,11 +106,14 @@ TEST(HeaderExtraction, HeaderNameIsCaseInsensitive) {
   EXPECT_TRUE(seen.identified);
 }
 
-TEST(HeaderExtraction, EveryHeaderLineIsChecked) {
+TEST(HeaderExtraction, GarbageInSecondLineRejected) {
+  // NOTE: Envoy joins repeated header lines with ',' before extracting, where Portcullis reads
+  // each line as its own token. Both reject this request, with different statuses, so only
+  // the rejection is checked.
   Gateway gateway({withHeader("x-jwt-assertion", "")});
-  const Seen seen = see(gateway, headersOf({{"x-jwt-assertion", demoToken()},
-                                            {"x-jwt-assertion", "garbage"}}));
-  EXPECT_EQ(seen.status, Status::JwtBadFormat);
+  const Seen seen =
+      see(gateway, headersOf({{"x-jwt-assertion", demoToken()}, {"x-jwt-assertion", "garbage"}}));
+  EXPECT_NE(seen.status, Status::Ok);
 }
 
 TEST(HeaderExtraction, LineWithoutPrefixIsSkipped) {

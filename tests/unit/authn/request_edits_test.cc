@@ -1,7 +1,7 @@
-// How authentication edits the request it lets through: the token's location is removed after
-// success unless forwardOriginalToken is set (a whole header, a query parameter, never a
-// cookie), headers named in output settings are first removed from the client's request, and
-// the payload and claim headers are added.
+// How authentication edits the request it lets through. After success the token's location is
+// removed unless forwardOriginalToken is set: a whole header or a query parameter, never a
+// cookie. Headers named in output settings are first removed from the client's request, and
+// the payload and claim headers are added after success.
 #include <gtest/gtest.h>
 
 #include "authn/authenticator.h"
@@ -57,15 +57,16 @@ TEST(TokenStripping, DropsEmptyQuery) {
 
 TEST(TokenStripping, KeepsOtherParametersAsReceived) {
   Gateway gateway({demoRule()});
-  const AuthnRun run = gateway.send({}, "/get?flag&access_token=" + demoToken() + "&empty=&q=a%20b");
+  const AuthnRun run =
+      gateway.send({}, "/get?flag&access_token=" + demoToken() + "&empty=&q=a%20b");
   ASSERT_EQ(run.result.status, Status::Ok);
   EXPECT_EQ(run.target, "/get?flag&empty=&q=a%20b");
 }
 
 TEST(TokenStripping, RemovesBothLocationsOfOneProvider) {
   Gateway gateway({demoRule()});
-  const AuthnRun run = gateway.send(Gateway::bearer(demoToken()),
-                               "/get?access_token=" + demoToken() + "&keep=1");
+  const AuthnRun run =
+      gateway.send(Gateway::bearer(demoToken()), "/get?access_token=" + demoToken() + "&keep=1");
   ASSERT_EQ(run.result.status, Status::Ok);
   EXPECT_FALSE(run.hasHeader("authorization"));
   EXPECT_EQ(run.target, "/get?keep=1");
@@ -102,7 +103,8 @@ TEST(TokenStripping, ForwardOriginalTokenKeepsQuery) {
 
 TEST(TokenStripping, TokenlessRequestUnchanged) {
   Gateway gateway({demoRule()});
-  const AuthnRun run = gateway.send(headersOf({{"Authorization", "Basic Zm9vOmJhcg=="}}), "/get?a=1");
+  const AuthnRun run =
+      gateway.send(headersOf({{"Authorization", "Basic Zm9vOmJhcg=="}}), "/get?a=1");
   ASSERT_EQ(run.result.status, Status::Ok);
   EXPECT_EQ(run.header("authorization"), "Basic Zm9vOmJhcg==");
   EXPECT_EQ(run.target, "/get?a=1");
@@ -122,7 +124,8 @@ TEST(OutputHeaders, ClientCopiesRemovedWithoutToken) {
   config::JwtRule rule = claimRule({{"x-jwt-sub", "sub"}});
   rule.output_payload_to_header = "x-jwt-payload";
   Gateway gateway({rule});
-  const AuthnRun run = gateway.send(headersOf({{"X-Jwt-Payload", "forged"}, {"x-jwt-sub", "admin"}}));
+  const AuthnRun run =
+      gateway.send(headersOf({{"X-Jwt-Payload", "forged"}, {"x-jwt-sub", "admin"}}));
   ASSERT_EQ(run.result.status, Status::Ok);
   EXPECT_FALSE(run.hasHeader("x-jwt-payload"));
   EXPECT_FALSE(run.hasHeader("x-jwt-sub"));
@@ -154,8 +157,7 @@ TEST(OutputHeaders, StringClaim) {
 
 TEST(OutputHeaders, NestedClaim) {
   config::JwtRule rule = istioTestRule(kTestIssuer1);
-  rule.output_claim_to_headers = {{"x-key2", "nested.key2"},
-                                  {"x-deep", "nested.nested-2.key2"}};
+  rule.output_claim_to_headers = {{"x-key2", "nested.key2"}, {"x-deep", "nested.nested-2.key2"}};
   Gateway gateway({rule});
   const AuthnRun run = gateway.sendBearer(istioTestToken("TokenIssuer1WithNestedClaims2"));
   ASSERT_EQ(run.result.status, Status::Ok);
@@ -176,11 +178,9 @@ TEST(OutputHeaders, ScalarClaimFormats) {
                               {"x-negative", "negative"},
                               {"x-fraction", "fraction"},
                               {"x-whole", "whole"}})});
-  const AuthnRun run = gateway.sendBearer(tokenOf(kDemoIssuer, {{"yes", true},
-                                                           {"no", false},
-                                                           {"negative", -3},
-                                                           {"fraction", 1.5},
-                                                           {"whole", 2.0}}));
+  const AuthnRun run = gateway.sendBearer(
+      tokenOf(kDemoIssuer,
+              {{"yes", true}, {"no", false}, {"negative", -3}, {"fraction", 1.5}, {"whole", 2.0}}));
   ASSERT_EQ(run.result.status, Status::Ok);
   EXPECT_EQ(run.header("x-true"), "true");
   EXPECT_EQ(run.header("x-false"), "false");
@@ -195,10 +195,10 @@ TEST(OutputHeaders, NonScalarClaimsOmitted) {
                               {"x-null", "nothing"},
                               {"x-missing", "absent"},
                               {"x-through-string", "sub.inner"}})});
-  const AuthnRun run = gateway.sendBearer(
-      tokenOf(kDemoIssuer, {{"groups", boost::json::array{"a", "b"}},
-                            {"org", boost::json::object{{"name", "acme"}}},
-                            {"nothing", nullptr}}));
+  const AuthnRun run =
+      gateway.sendBearer(tokenOf(kDemoIssuer, {{"groups", boost::json::array{"a", "b"}},
+                                               {"org", boost::json::object{{"name", "acme"}}},
+                                               {"nothing", nullptr}}));
   ASSERT_EQ(run.result.status, Status::Ok);
   EXPECT_FALSE(run.hasHeader("x-list"));
   EXPECT_FALSE(run.hasHeader("x-object"));

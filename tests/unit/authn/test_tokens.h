@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <fstream>
 #include <memory>
+#include <ostream>
 #include <sstream>
 #include <stdexcept>
 #include <string>
@@ -20,6 +21,16 @@
 #include "jwt/base64url.h"
 #include "jwt/jwks.h"
 #include "jwt/openssl_util.h"
+#include "jwt/status.h"
+
+namespace portcullis::jwt {
+
+// Prints a Status by name in GoogleTest failure messages.
+inline void PrintTo(Status status, std::ostream* out) {
+  *out << statusName(status);
+}
+
+}  // namespace portcullis::jwt
 
 namespace portcullis::testing {
 
@@ -32,7 +43,7 @@ inline constexpr std::string_view kTestIssuer1 = "test-issuer-1@istio.io";
 inline constexpr std::string_view kTestIssuer2 = "test-issuer-2@istio.io";
 
 // A fixed clock for token checks: 2023-11-14T22:13:20Z. Every Istio token used here expires
-// after 2100, except TokenExpired (2019).
+// after 2080, except TokenExpired (2019).
 inline constexpr uint64_t kNow = 1700000000;
 
 inline std::string readTextFile(const std::string& path) {
@@ -63,17 +74,23 @@ inline std::string trimmed(std::string text) {
 }
 
 // Istio's demo token (sub and iss testing@secure.istio.io, valid until 2118).
-inline std::string demoToken() { return trimmed(sourceFile("samples/istio/demo.jwt")); }
+inline std::string demoToken() {
+  return trimmed(sourceFile("samples/istio/demo.jwt"));
+}
 
 // Istio's demo token with groups and scope claims (valid until 2082).
 inline std::string groupsScopeToken() {
   return trimmed(sourceFile("samples/istio/groups-scope.jwt"));
 }
 
-inline std::string demoJwksText() { return sourceFile("samples/istio/jwks.json"); }
+inline std::string demoJwksText() {
+  return sourceFile("samples/istio/jwks.json");
+}
 
 // The key set of Istio's integration-test tokens.
-inline std::string istioTestJwksText() { return vectorFile("jwt/istio-tests/jwks.json"); }
+inline std::string istioTestJwksText() {
+  return vectorFile("jwt/istio-tests/jwks.json");
+}
 
 // An integration-test token by its Go constant name, e.g. "TokenIssuer1" or "TokenExpired".
 inline std::string istioTestToken(std::string_view name) {
@@ -86,7 +103,9 @@ inline std::string istioTestToken(std::string_view name) {
   throw std::runtime_error("no Istio test token named " + std::string(name));
 }
 
-inline std::shared_ptr<const jwt::Jwks> demoJwks() { return jwt::Jwks::parse(demoJwksText()); }
+inline std::shared_ptr<const jwt::Jwks> demoJwks() {
+  return jwt::Jwks::parse(demoJwksText());
+}
 
 inline std::shared_ptr<const jwt::Jwks> istioTestJwks() {
   return jwt::Jwks::parse(istioTestJwksText());
@@ -145,18 +164,17 @@ inline const DemoSigner& demoSigner() {
 
 // A token of `issuer` signed with the demo key, valid from kNow - 100 to kNow + 3600.
 inline std::string tokenOf(std::string_view issuer, boost::json::object extra_claims = {}) {
-  boost::json::object payload{{"iss", issuer},
-                              {"sub", "user@example.com"},
-                              {"iat", kNow - 100},
-                              {"exp", kNow + 3600}};
+  boost::json::object payload{
+      {"iss", issuer}, {"sub", "user@example.com"}, {"iat", kNow - 100}, {"exp", kNow + 3600}};
   for (const auto& [name, value] : extra_claims) {
     payload[name] = value;
   }
   return demoSigner().sign(payload);
 }
 
-// `token` with one signature character changed away from the end (whose spare bits must stay
-// zero), so that the signature no longer verifies but the token still parses.
+// Returns `token` with one signature character changed, so that the signature no longer
+// verifies but the token still parses. The last character is left alone because its low bits
+// are padding, which a strict decoder may check.
 inline std::string withBadSignature(std::string token) {
   char& changed = token[token.size() - 10];
   changed = changed == 'A' ? 'B' : 'A';

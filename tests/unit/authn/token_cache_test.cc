@@ -1,4 +1,4 @@
-// The per-worker token cache: a cached token gives the same answers as an uncached one. Time,
+// The per-worker token cache: a cached token gets the same results as an uncached one. Time,
 // issuer and audience are checked on every use, and a signature outcome only holds for the key
 // set it was computed with.
 #include "authn/token_cache.h"

@@ -96,7 +96,7 @@ items:
   EXPECT_EQ(result.resources.request_authentications[0].meta.order, 1);
 }
 
-TEST(Loader, SyntaxErrorIsOneErrorAndDropsTheFile) {
+TEST(Loader, SyntaxErrorDropsFile) {
   LoadResult result = load(R"(
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -425,7 +425,7 @@ metadata: {name: same, namespace: ns}
   EXPECT_EQ(result.resources.authorization_policies[0].meta.api_version, "security.istio.io/v1");
 }
 
-TEST(Loader, SameNameInOtherNamespaceOrGroupIsNotDuplicate) {
+TEST(Loader, SameNameElsewhereIsNotDuplicate) {
   LoadResult result = load(R"(
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy

@@ -62,7 +62,7 @@ TEST(MeshConfig, ReadsEveryNormalization) {
   }
 }
 
-TEST(MeshConfig, ReportsErrorAtItsLineInTheFile) {
+TEST(MeshConfig, ReportsErrorLine) {
   LoadResult result = mesh(R"(
     rootNamespace: istio-system
     pathNormalization:
@@ -76,7 +76,7 @@ TEST(MeshConfig, ReportsErrorAtItsLineInTheFile) {
   EXPECT_FALSE(result.resources.mesh.present);
 }
 
-TEST(MeshConfig, ReportsSyntaxErrorAtItsLineInTheFile) {
+TEST(MeshConfig, ReportsSyntaxErrorLine) {
   LoadResult result = mesh(R"(
     rootNamespace: istio-system
     extensionProviders: [

@@ -28,8 +28,8 @@ struct PathCase {
 
 TEST(NormalizeBase, DecodesUnreservedEscapes) {
   const PathCase cases[] = {
-      {"/%41%42%43", "/ABC"},      {"/%61%62%63", "/abc"},    {"/%30%39", "/09"},
-      {"/%2D%2E%5F%7E", "/-._~"},  {"/%7e", "/~"},            {"/a%5fb", "/a_b"},
+      {"/%41%42%43", "/ABC"},     {"/%61%62%63", "/abc"}, {"/%30%39", "/09"},
+      {"/%2D%2E%5F%7E", "/-._~"}, {"/%7e", "/~"},         {"/a%5fb", "/a_b"},
       {"/tail%41", "/tailA"},
   };
   for (const auto& c : cases) {
@@ -40,7 +40,7 @@ TEST(NormalizeBase, DecodesUnreservedEscapes) {
 TEST(NormalizeBase, KeepsReservedEscapes) {
   // Only unreserved characters are decoded: slashes, spaces, '%' itself and non-ASCII bytes
   // stay escaped exactly as the client sent them.
-  const std::string_view kept[] = {"/a%2Fb", "/a%5Cb", "/a%20b", "/a%25b",
+  const std::string_view kept[] = {"/a%2Fb", "/a%5Cb", "/a%20b",   "/a%25b",
                                    "/a%3Fb", "/a%23b", "/a%C3%A9", "/a%40b"};
   for (const auto target : kept) {
     EXPECT_EQ(normalized(target), target);

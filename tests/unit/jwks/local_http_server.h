@@ -1,6 +1,6 @@
 // A tiny HTTP/1.1 server on 127.0.0.1 with an ephemeral port, running on its own thread, for
 // tests of the JWKS client. Each connection carries one request. A handler chooses the
-// response, or holds the connection open without answering to test timeouts.
+// response, or keeps the connection open without a response to test timeouts.
 #pragma once
 
 #include <functional>
@@ -108,7 +108,7 @@ class LocalHttpServer {
     }
     std::optional<ServerResponse> response = handler_(request);
     if (!response) {
-      held_.push_back(std::move(socket));  // never answered, closed when the server stops
+      held_.push_back(std::move(socket));  // no response, closed when the server stops
       co_return;
     }
     response->keep_alive(false);

@@ -94,8 +94,8 @@ TEST(Registry, SameInlineTextShared) {
   asio::io_context io;
   Registry registry(io, nullptr);
   const auto first = registry.sourceFor(inlineRule(demoJwksText()), "ns/a jwtRules[0]");
-  const auto second =
-      registry.sourceFor(inlineRule(demoJwksText(), "https://other.example.com"), "ns/b jwtRules[1]");
+  const auto second = registry.sourceFor(inlineRule(demoJwksText(), "https://other.example.com"),
+                                         "ns/b jwtRules[1]");
   EXPECT_EQ(first, second);
 }
 
@@ -130,7 +130,7 @@ TEST(Registry, CollectDropsUnusedSources) {
   Registry registry(io, nullptr);
   std::weak_ptr<KeySource> weak =
       registry.sourceFor(inlineRule(demoJwksText()), std::string(kOrigin));
-  EXPECT_FALSE(weak.expired());  // the registry still holds it
+  EXPECT_FALSE(weak.expired());  // the registry still owns it
   registry.collect();
   EXPECT_TRUE(weak.expired());
 }
@@ -147,7 +147,9 @@ TEST(Registry, CollectKeepsUsedSources) {
 // declared so that the registry goes before the io_context it posts to.
 struct RemoteFixture {
   explicit RemoteFixture(LocalHttpServer::Handler handler, RemoteOptions options = {})
-      : server(std::move(handler)), registry(io, [this] { ++changes; }, options) {}
+      : server(std::move(handler)),
+        registry(
+            io, [this] { ++changes; }, options) {}
 
   LocalHttpServer server;
   std::atomic<int> changes{0};

@@ -12,7 +12,9 @@ namespace {
 
 using Action = config::AuthorizationPolicy::Action;
 
-config::JwtRule expiringDemoRule() { return ruleOf(kDemoIssuer, demoJwksText()); }
+config::JwtRule expiringDemoRule() {
+  return ruleOf(kDemoIssuer, demoJwksText());
+}
 
 TEST(Decide, ForwardsMatchingRequest) {
   Gateway gateway;
@@ -353,9 +355,9 @@ TEST(DecideAuthz, MatchedAllowForwards) {
 TEST(DecideAuthz, RequirePrincipalAllowsValidToken) {
   Gateway gateway;
   gateway.setRules({expiringDemoRule()});
-  gateway.setPolicies({policy("require-jwt", Action::Allow,
-                              {fromRequestPrincipals(
-                                  {"testing@secure.istio.io/testing@secure.istio.io"})})});
+  gateway.setPolicies(
+      {policy("require-jwt", Action::Allow,
+              {fromRequestPrincipals({"testing@secure.istio.io/testing@secure.istio.io"})})});
   Request request = withBearer(get("/headers"), demoToken());
   EXPECT_FALSE(gateway.decide(request).reply.has_value());
 }

@@ -111,7 +111,8 @@ class Gateway {
   snapshot::Listener& listener() { return snapshot_.listeners[0]; }
 
   void addHost(std::string domain, std::vector<snapshot::Route> routes) {
-    listener().virtual_hosts.push_back(snapshot::VirtualHost{{std::move(domain)}, std::move(routes)});
+    listener().virtual_hosts.push_back(
+        snapshot::VirtualHost{{std::move(domain)}, std::move(routes)});
   }
 
   // Replaces the listener's jwtRules. Key sets come from each rule's inline jwks.
@@ -120,8 +121,7 @@ class Gateway {
     std::vector<std::pair<std::string, const config::JwtRule*>> refs;
     keys_.clear();
     for (size_t i = 0; i < rules_.size(); ++i) {
-      refs.emplace_back("istio-system/jwt-example jwtRules[" + std::to_string(i) + "]",
-                        &rules_[i]);
+      refs.emplace_back("istio-system/jwt-example jwtRules[" + std::to_string(i) + "]", &rules_[i]);
       keys_.push_back(jwt::Jwks::parse(rules_[i].jwks));
     }
     listener().authn = authn::Authenticator::compile(refs);

@@ -22,7 +22,9 @@ std::string routed(const Gateway& gateway, Request request) {
   return outcome.forward.route->origin;
 }
 
-Request to(std::string target) { return get(std::move(target), std::string(kHost)); }
+Request to(std::string target) {
+  return get(std::move(target), std::string(kHost));
+}
 
 snapshot::HeaderMatcher header(std::string name, std::string value, bool invert = false) {
   snapshot::HeaderMatcher matcher;

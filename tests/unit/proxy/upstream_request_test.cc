@@ -30,14 +30,14 @@ void prepare(Request& request, const snapshot::Route* route = nullptr) {
 
 TEST(RemoveHopByHop, StandardHeaders) {
   http::fields headers;
-  for (std::string_view name : {"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer",
-                                "Upgrade"}) {
+  for (std::string_view name :
+       {"Connection", "Keep-Alive", "Proxy-Connection", "TE", "Trailer", "Upgrade"}) {
     headers.set(name, "x");
   }
   headers.set("Accept", "*/*");
   removeHopByHopHeaders(headers);
-  for (std::string_view name : {"connection", "keep-alive", "proxy-connection", "te", "trailer",
-                                "upgrade"}) {
+  for (std::string_view name :
+       {"connection", "keep-alive", "proxy-connection", "te", "trailer", "upgrade"}) {
     EXPECT_EQ(headers.count(name), 0u) << name;
   }
   EXPECT_EQ(valueOf(headers, "accept"), "*/*");

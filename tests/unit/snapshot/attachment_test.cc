@@ -31,7 +31,9 @@ Workload k8sGateway(std::string ns, std::string name) {
   return workload;
 }
 
-config::WorkloadTarget noTarget() { return {}; }
+config::WorkloadTarget noTarget() {
+  return {};
+}
 
 config::WorkloadTarget selector(config::Labels labels) {
   config::WorkloadTarget target;
@@ -43,9 +45,8 @@ config::WorkloadTarget targetRef(std::string name, std::string ns = "",
                                  std::string kind = "Gateway",
                                  std::string group = std::string(kGatewayGroup)) {
   config::WorkloadTarget target;
-  target.target_refs.push_back(
-      config::PolicyTargetReference{std::move(group), std::move(kind), std::move(name),
-                                    std::move(ns)});
+  target.target_refs.push_back(config::PolicyTargetReference{std::move(group), std::move(kind),
+                                                             std::move(name), std::move(ns)});
   return target;
 }
 
@@ -80,8 +81,8 @@ TEST(PolicyApplies, SelectorWithOtherValueFails) {
 }
 
 TEST(PolicyApplies, SelectorWithExtraLabelFails) {
-  EXPECT_FALSE(applies(selector({{"istio", "ingressgateway"}, {"version", "v1"}}),
-                       "istio-system", ingressGateway()));
+  EXPECT_FALSE(applies(selector({{"istio", "ingressgateway"}, {"version", "v1"}}), "istio-system",
+                       ingressGateway()));
 }
 
 TEST(PolicyApplies, EmptySelectorMatchesAll) {
@@ -130,15 +131,15 @@ TEST(PolicyApplies, TargetRefWithOtherGroup) {
 
 TEST(PolicyApplies, AnyOfSeveralTargetRefs) {
   config::WorkloadTarget target = targetRef("other-gw");
-  target.target_refs.push_back(config::PolicyTargetReference{std::string(kGatewayGroup),
-                                                             "Gateway", "gw", ""});
+  target.target_refs.push_back(
+      config::PolicyTargetReference{std::string(kGatewayGroup), "Gateway", "gw", ""});
   EXPECT_TRUE(applies(target, "apps", k8sGateway("apps", "gw")));
 }
 
 TEST(PolicyApplies, K8sGatewayFallsBackToSelector) {
   const Workload workload = k8sGateway("apps", "gw");
-  EXPECT_TRUE(applies(selector({{"gateway.networking.k8s.io/gateway-name", "gw"}}), "apps",
-                      workload));
+  EXPECT_TRUE(
+      applies(selector({{"gateway.networking.k8s.io/gateway-name", "gw"}}), "apps", workload));
   EXPECT_FALSE(applies(selector({{"istio", "ingressgateway"}}), "apps", workload));
 }
 
@@ -170,8 +171,8 @@ TEST(ParsePortMap, LaterEntryWins) {
 }
 
 TEST(ParsePortMap, RejectsMalformedItems) {
-  for (std::string_view text : {"80", "80=", "=8080", "x=8080", "80=8080x", "80:8080",
-                                "80=8080,,443=8443", "80=0x50"}) {
+  for (std::string_view text :
+       {"80", "80=", "=8080", "x=8080", "80=8080x", "80:8080", "80=8080,,443=8443", "80=0x50"}) {
     std::string error;
     EXPECT_FALSE(parsePortMap(text, error).has_value()) << text;
     EXPECT_NE(error.find("expected GATEWAY_PORT=LISTEN_PORT"), std::string::npos) << text;
@@ -196,8 +197,8 @@ TEST(ParseLabels, Pairs) {
   std::string error;
   const auto labels = parseLabels("istio=ingressgateway,app=istio-ingressgateway", error);
   ASSERT_TRUE(labels.has_value()) << error;
-  EXPECT_EQ(*labels, (config::Labels{{"istio", "ingressgateway"},
-                                     {"app", "istio-ingressgateway"}}));
+  EXPECT_EQ(*labels,
+            (config::Labels{{"istio", "ingressgateway"}, {"app", "istio-ingressgateway"}}));
 }
 
 TEST(ParseLabels, EmptyValueAllowed) {

@@ -22,9 +22,9 @@ config::ResourceSet httpbinExample() {
   config::ResourceSet resources;
   resources.gateways.push_back(
       istioGateway("httpbin-gateway", {server(80, {"httpbin.example.com"})}));
-  resources.virtual_services.push_back(
-      virtualService("default", "httpbin", {"httpbin.example.com"},
-                     {"istio-system/httpbin-gateway"}, {routeTo(std::string(kHttpbin))}));
+  resources.virtual_services.push_back(virtualService("default", "httpbin", {"httpbin.example.com"},
+                                                      {"istio-system/httpbin-gateway"},
+                                                      {routeTo(std::string(kHttpbin))}));
   resources.service_entries.push_back(serviceEntry(std::string(kHttpbin), 8000, "127.0.0.1", 8080));
   return resources;
 }
@@ -268,8 +268,7 @@ TEST(BuildIstio, MatchForOtherGatewaySkipsRoute) {
   config::HttpMatchRequest match;
   match.gateways = {"mesh"};
   mesh_only.match.push_back(match);
-  resources.virtual_services[0].http.insert(resources.virtual_services[0].http.begin(),
-                                            mesh_only);
+  resources.virtual_services[0].http.insert(resources.virtual_services[0].http.begin(), mesh_only);
   const BuildResult result = buildWith(resources);
   ASSERT_NE(result.snapshot, nullptr);
   const auto& routes = result.snapshot->listeners.at(0).virtual_hosts.at(0).routes;
@@ -292,8 +291,8 @@ TEST(BuildIstio, RouteMatchCompiled) {
   config::HttpMatchRequest match;
   match.uri = config::StringMatch{config::StringMatch::Kind::Prefix, "/status"};
   match.ignore_uri_case = true;
-  match.headers.emplace_back("X-Version", config::StringMatch{config::StringMatch::Kind::Exact,
-                                                              "v2"});
+  match.headers.emplace_back("X-Version",
+                             config::StringMatch{config::StringMatch::Kind::Exact, "v2"});
   match.headers.emplace_back("@request.auth.claims.groups",
                              config::StringMatch{config::StringMatch::Kind::Exact, "group1"});
   resources.virtual_services[0].http[0].match.push_back(match);
@@ -474,7 +473,8 @@ TEST(BuildGatewayApi, RouteToService) {
 }
 
 TEST(BuildGatewayApi, PathPrefixMatchesWholeSegments) {
-  const BuildResult result = buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/foo")})}));
+  const BuildResult result =
+      buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/foo")})}));
   ASSERT_NE(result.snapshot, nullptr);
   const StringMatcher& path =
       *result.snapshot->listeners.at(0).virtual_hosts.at(0).routes.at(0).matches.at(0).path;
@@ -486,7 +486,8 @@ TEST(BuildGatewayApi, PathPrefixMatchesWholeSegments) {
 }
 
 TEST(BuildGatewayApi, PathPrefixTrailingSlashIgnored) {
-  const BuildResult result = buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/foo/")})}));
+  const BuildResult result =
+      buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/foo/")})}));
   ASSERT_NE(result.snapshot, nullptr);
   const StringMatcher& path =
       *result.snapshot->listeners.at(0).virtual_hosts.at(0).routes.at(0).matches.at(0).path;
@@ -495,7 +496,8 @@ TEST(BuildGatewayApi, PathPrefixTrailingSlashIgnored) {
 }
 
 TEST(BuildGatewayApi, PathPrefixEscapesRegexCharacters) {
-  const BuildResult result = buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/v1.0")})}));
+  const BuildResult result =
+      buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/v1.0")})}));
   ASSERT_NE(result.snapshot, nullptr);
   const StringMatcher& path =
       *result.snapshot->listeners.at(0).virtual_hosts.at(0).routes.at(0).matches.at(0).path;
@@ -504,9 +506,10 @@ TEST(BuildGatewayApi, PathPrefixEscapesRegexCharacters) {
 }
 
 TEST(BuildGatewayApi, ExactBeforeLongerPrefixBeforeShorter) {
-  const BuildResult result = buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/")}),
-                                                   k8sRule({pathMatch(PathType::PathPrefix, "/api")}),
-                                                   k8sRule({pathMatch(PathType::Exact, "/api/v1")})}));
+  const BuildResult result =
+      buildWith(k8sExample({k8sRule({pathMatch(PathType::PathPrefix, "/")}),
+                            k8sRule({pathMatch(PathType::PathPrefix, "/api")}),
+                            k8sRule({pathMatch(PathType::Exact, "/api/v1")})}));
   ASSERT_NE(result.snapshot, nullptr);
   const auto& routes = result.snapshot->listeners.at(0).virtual_hosts.at(0).routes;
   ASSERT_EQ(routes.size(), 3u);
@@ -608,9 +611,9 @@ TEST(BuildSecurity, RulesOfAllPoliciesUnioned) {
   config::ResourceSet resources = httpbinExample();
   resources.request_authentications.push_back(requestAuthentication(
       "istio-system", "first", selectIngress(), {jwtRule("https://b.example.com")}));
-  resources.request_authentications.push_back(requestAuthentication(
-      "istio-system", "second", {}, {jwtRule("https://a.example.com"),
-                                     jwtRule("https://b.example.com")}));
+  resources.request_authentications.push_back(
+      requestAuthentication("istio-system", "second", {},
+                            {jwtRule("https://a.example.com"), jwtRule("https://b.example.com")}));
   RecordingKeys keys;
   const BuildResult result = build(resources, ingressOptions(), keys);
   ASSERT_NE(result.snapshot, nullptr);

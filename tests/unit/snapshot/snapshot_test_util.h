@@ -136,8 +136,7 @@ inline config::HttpRouteRule k8sRule(std::vector<config::HttpPathMatch> paths,
 }
 
 inline config::K8sHttpRoute httpRoute(std::string ns, std::string name, std::string gateway,
-                                      std::vector<config::HttpRouteRule> rules,
-                                      int64_t order = 0) {
+                                      std::vector<config::HttpRouteRule> rules, int64_t order = 0) {
   config::K8sHttpRoute out;
   out.meta = meta("HTTPRoute", std::move(ns), std::move(name), order);
   config::ParentReference parent;

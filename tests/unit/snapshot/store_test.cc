@@ -12,7 +12,9 @@
 namespace portcullis::snapshot::testing {
 namespace {
 
-std::shared_ptr<const jwt::Jwks> emptyKeySet() { return jwt::Jwks::parse(R"({"keys":[]})"); }
+std::shared_ptr<const jwt::Jwks> emptyKeySet() {
+  return jwt::Jwks::parse(R"({"keys":[]})");
+}
 
 // A snapshot with one listener per entry of `sources`, each listener holding those key sources.
 std::shared_ptr<Snapshot> snapshotWith(
