@@ -144,18 +144,17 @@ std::vector<FoundToken> extractTokens(const Provider& provider, const http::fiel
   std::vector<FoundToken> tokens;
   for (const auto& location : provider.from_headers) {
     for (const auto& field : portcullis::http::fieldsNamed(headers, location.name)) {
-      const std::string_view value = field.value();
-      size_t after = 0;
+      std::string_view value = field.value();
       if (!location.prefix.empty()) {
-        // Envoy looks for the prefix anywhere in the value, case-sensitively.
+        // Envoy looks for the prefix anywhere in the value, case-sensitively. Without a
+        // prefix it takes the whole value.
         const size_t at = value.find(location.prefix);
         if (at == std::string_view::npos) {
           continue;
         }
-        after = at + location.prefix.size();
+        value = tokenAfter(value, at + location.prefix.size());
       }
-      tokens.push_back(
-          {std::string(tokenAfter(value, after)), FoundToken::Kind::Header, location.name});
+      tokens.push_back({std::string(value), FoundToken::Kind::Header, location.name});
     }
   }
   for (const auto& param : provider.from_params) {

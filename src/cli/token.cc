@@ -17,6 +17,7 @@
 #include <fstream>
 #include <iostream>
 #include <iterator>
+#include <limits>
 #include <optional>
 #include <sstream>
 #include <string>
@@ -124,8 +125,8 @@ std::string_view trimWhitespace(std::string_view text) {
   return text.substr(start, end - start + 1);
 }
 
-// The TOKEN argument: the token itself, or "-" for standard input. Surrounding whitespace is
-// removed. An empty token and control characters inside it are usage errors.
+// Reads the TOKEN argument: the token itself, or "-" for standard input. Surrounding
+// whitespace is removed. An empty token and control characters inside it are usage errors.
 bool readTokenArgument(const std::string& argument, std::string& token, std::string& error) {
   std::string text = argument;
   if (argument == "-") {
@@ -151,8 +152,8 @@ uint64_t nowOrClock(long long now) {
   return now >= 0 ? static_cast<uint64_t>(now) : static_cast<uint64_t>(std::time(nullptr));
 }
 
-// The token the gateway reads from "Authorization: Bearer <token>": from the first bearer
-// token character on, up to the next character that is not one.
+// Returns the part of `token` that the gateway reads from "Authorization: Bearer <token>":
+// from the first bearer token character on, up to the next character that is not one.
 std::string_view bearerTokenOf(std::string_view token) {
   const size_t start = token.find_first_of(kBearerTokenChars);
   if (start == std::string_view::npos) {
@@ -478,7 +479,7 @@ bool addClaimPairs(const std::vector<std::string>& pairs, json::object& payload,
   return true;
 }
 
-// The time claim now + offset, which must not be negative.
+// Sets `out` to now + offset, which must lie in 0 to 2^63 - 1.
 bool timeClaim(long long now, long long offset, std::string_view flag, long long& out,
                std::string& error) {
   if ((offset < 0 && now + offset < 0) || (offset > 0 && now > INT64_MAX - offset)) {
@@ -489,8 +490,8 @@ bool timeClaim(long long now, long long offset, std::string_view flag, long long
   return true;
 }
 
-// Claims in this order, later sources replacing earlier ones: iss, sub, aud, iat, nbf and exp
-// from their flags, then --claim pairs, then the members of --claims.
+// Builds the claims in this order, later sources replacing earlier ones: iss, sub, aud, iat,
+// nbf and exp from their flags, then --claim pairs, then the members of --claims.
 bool buildPayload(const MintOptions& options, long long now, json::object& payload,
                   std::string& error) {
   if (!options.issuer.empty()) {
@@ -629,6 +630,15 @@ int runKeygen(const KeygenOptions& options) {
               << kAlgorithmList << "\n";
     return kExitUsage;
   }
+  // Both files are checked before anything is written, so that a refused --jwks-out leaves no
+  // new key file behind.
+  for (const std::string* path : {&options.key_out, &options.jwks_out}) {
+    if (!options.force && ::access(path->c_str(), F_OK) == 0) {
+      std::cerr << "portcullis token keygen: " << *path
+                << " already exists; use --force to replace it\n";
+      return kExitUsage;
+    }
+  }
   jwt::SigningKey key;
   if (!jwt::generateSigningKey(options.alg, key, error, options.rsa_bits)) {
     std::cerr << "portcullis token keygen: " << error << "\n";
@@ -700,7 +710,7 @@ void addVerifyOptions(CLI::App& command, VerifyOptions& options) {
                   "an audience of the jwtRule; repeat for several (default: any audience)")
       ->allow_extra_args(false);
   command.add_option("--now", options.now, "clock, in seconds since the epoch (default: now)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
   command
       .add_option("--skew", options.skew,
                   "tolerance for exp and nbf, in seconds (the gateway uses Envoy's 60)")
@@ -744,7 +754,7 @@ void addMintOptions(CLI::App& command, MintOptions& options) {
       "--nbf", [&options](const long long& offset) { options.nbf_offset = offset; },
       "sets nbf to now plus this many seconds (default: no nbf)");
   command.add_option("--now", options.now, "iat, in seconds since the epoch (default: now)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0LL, std::numeric_limits<long long>::max()));
 }
 
 void addKeygenOptions(CLI::App& command, KeygenOptions& options) {

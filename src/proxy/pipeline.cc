@@ -144,20 +144,22 @@ bool routeMatches(const snapshot::RouteMatch& match, const Request& request,
   return true;
 }
 
-const snapshot::Route* findRoute(const snapshot::VirtualHost& vhost, const Request& request,
-                                 std::string_view path, uint32_t gateway_port,
-                                 const jwt::Jwt* identity) {
+// The first route of `vhost` that matches, and the match that selected it (null for a route
+// without matches).
+std::pair<const snapshot::Route*, const snapshot::RouteMatch*> findRoute(
+    const snapshot::VirtualHost& vhost, const Request& request, std::string_view path,
+    uint32_t gateway_port, const jwt::Jwt* identity) {
   for (const auto& route : vhost.routes) {
     if (route.matches.empty()) {
-      return &route;
+      return {&route, nullptr};
     }
     for (const auto& match : route.matches) {
       if (routeMatches(match, request, path, gateway_port, identity)) {
-        return &route;
+        return {&route, &match};
       }
     }
   }
-  return nullptr;
+  return {nullptr, nullptr};
 }
 
 std::mt19937_64& randomEngine() {
@@ -308,9 +310,9 @@ Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& lis
   // 5. Routing.
   const std::string_view host = attributes.host;
   const snapshot::VirtualHost* vhost = listener.findVirtualHost(host);
-  const snapshot::Route* route =
+  const auto [route, match] =
       vhost ? findRoute(*vhost, request, attributes.path, listener.gateway_port, identity.jwt)
-            : nullptr;
+            : std::pair<const snapshot::Route*, const snapshot::RouteMatch*>{};
   if (!route) {
     outcome.reply = reply(404, "", "route_not_found");
     note("no route for host \"" + std::string(host) + "\" and path \"" +
@@ -318,6 +320,7 @@ Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& lis
     return outcome;
   }
   outcome.forward.route = route;
+  outcome.forward.match = match;
   outcome.forward.cluster = pickCluster(snapshot, *route);
   outcome.forward.timeout = route->timeout;
   note("routed by " + route->origin +
@@ -388,11 +391,12 @@ void prepareUpstreamRequest(Request& request, const Outcome& outcome,
   if (route->rewrite_prefix) {
     const std::string_view path = portcullis::http::pathOf(request.target);
     const std::string query = request.target.substr(path.size());
+    // A prefix match has its matched characters replaced (the prefix's length, whatever
+    // their case under ignoreUriCase); any other match has the whole path replaced.
     std::string rewritten;
-    const auto& match = route->matches.empty() ? std::optional<snapshot::RouteMatch>{}
-                                               : std::optional(route->matches.front());
+    const snapshot::RouteMatch* match = outcome.forward.match;
     if (match && match->path && match->path->kind == snapshot::StringMatcher::Kind::Prefix &&
-        path.starts_with(match->path->value)) {
+        path.size() >= match->path->value.size()) {
       rewritten = *route->rewrite_prefix + std::string(path.substr(match->path->value.size()));
     } else {
       rewritten = *route->rewrite_prefix;

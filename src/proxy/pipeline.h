@@ -40,6 +40,7 @@ struct LocalReply {
 
 struct Forward {
   const snapshot::Route* route = nullptr;
+  const snapshot::RouteMatch* match = nullptr;  // the match that selected the route, if any
   const snapshot::Cluster* cluster = nullptr;  // null: the route has no usable backend
   std::chrono::milliseconds timeout{0};
 };

@@ -712,12 +712,17 @@ class Gateway:
                                  f"{RELOAD_TIMEOUT} s (still version {version}); log since the "
                                  f"change:\n{self.log()[log_start:]}")
 
-    def memory_kib(self, field: str) -> int:
-        """Return a memory figure of the gateway from /proc/PID/status, such as VmHWM."""
-        status = Path(f"/proc/{self.process.pid}/status").read_text()
+    def memory_kib(self, field: str) -> int | None:
+        """Return a memory figure of the gateway from /proc/PID/status, such as VmHWM.
+
+        Returns None once the process is exiting, when the kernel no longer reports it.
+        """
+        try:
+            status = Path(f"/proc/{self.process.pid}/status").read_text()
+        except OSError:
+            return None
         match = re.search(rf"^{field}:\s+(\d+) kB$", status, re.MULTILINE)
-        assert match, f"/proc/{self.process.pid}/status has no {field}"
-        return int(match.group(1))
+        return int(match.group(1)) if match else None
 
     def reset_peak_memory(self) -> bool:
         """Reset VmHWM to the current RSS (Linux clear_refs value 5). Return False on error."""

@@ -229,7 +229,7 @@ def test_verify_truncated_bearer_token():
     pytest.param(["--bogus"], id="unknown-flag"),
     pytest.param([], id="no-token"),
     pytest.param(["--output", "yaml"], id="bad-output"),
-    pytest.param(["--now", "-5"], id="negative-now"),
+    pytest.param(["--now=-5"], id="negative-now"),
 ])
 def test_verify_bad_flags_exit_status(args):
     result = run("token", "verify", "--jwks", DEMO_JWKS, *args,

@@ -22,9 +22,14 @@ std::string valueOf(const http::fields& headers, std::string_view name) {
 }
 
 // Prepares `request` as if it had been routed by `route` (none: no route).
+// Prepares `request` as forwarded by `route`, selected by its first match (as decide() records
+// the match that selected a route).
 void prepare(Request& request, const snapshot::Route* route = nullptr) {
   Outcome outcome;
   outcome.forward.route = route;
+  if (route && !route->matches.empty()) {
+    outcome.forward.match = &route->matches.front();
+  }
   prepareUpstreamRequest(request, outcome, std::string(kRequestId));
 }
 
