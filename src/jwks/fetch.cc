@@ -153,8 +153,9 @@ asio::ssl::context makeClientTlsContext() {
   return context;
 }
 
-asio::awaitable<FetchResult> fetch(std::string url, const FetchOptions& options,
+asio::awaitable<FetchResult> fetch(std::string_view url_view, const FetchOptions& options,
                                    asio::ssl::context& tls) {
+  std::string url(url_view);
   const auto deadline = Clock::now() + options.timeout;
   FetchResult result;
   for (int redirects = 0;; ++redirects) {

@@ -27,8 +27,9 @@ struct FetchOptions {
 // the SSL_CERT_FILE and SSL_CERT_DIR environment variables) and peer verification.
 boost::asio::ssl::context makeClientTlsContext();
 
-// GETs `url`. Never throws.
-boost::asio::awaitable<FetchResult> fetch(std::string url, const FetchOptions& options,
+// GETs `url`. Never throws. Takes a view, not a string: GCC 12 may destroy a temporary that
+// is passed by value into a co_await expression twice.
+boost::asio::awaitable<FetchResult> fetch(std::string_view url, const FetchOptions& options,
                                           boost::asio::ssl::context& tls);
 
 }  // namespace portcullis::jwks

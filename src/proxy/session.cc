@@ -37,6 +37,8 @@ constexpr std::string_view kServerName = "portcullis";
 // often it looks. The fetch has its own timeout (the rule's, 5 s by default).
 constexpr auto kKeyRefetchWait = std::chrono::seconds(6);
 constexpr auto kKeyRefetchPoll = std::chrono::milliseconds(20);
+// Read buffer capacity a connection keeps between requests.
+constexpr size_t kIdleBufferBytes = 16 * 1024;
 constexpr std::string_view kResetBeforeHeaders =
     "upstream connect error or disconnect/reset before headers. reset reason: ";
 
@@ -95,6 +97,9 @@ class Session {
       }
       worker_.counters.add(stats::Counter::DownstreamRequests);
       const Ending ending = co_await handle(parser);
+      if (buffer_.capacity() > kIdleBufferBytes) {
+        buffer_.shrink_to_fit();  // idle connections keep a small buffer
+      }
       if (ending != Ending::KeepAlive) {
         break;
       }
@@ -115,12 +120,12 @@ class Session {
       co_return;
     }
     if (ec == http::error::header_limit) {
-      co_await writeLocalReply({431, "Request Header Fields Too Large", {}, "header_overflow"},
-                               false, false);
+      co_await replyLocally(431, "Request Header Fields Too Large", "header_overflow", false,
+                            false);
       co_return;
     }
     spdlog::debug("bad request from {}: {}", peer_.to_string(), ec.message());
-    co_await writeLocalReply({400, "Bad Request", {}, "codec_error"}, false, false);
+    co_await replyLocally(400, "Bad Request", "codec_error", false, false);
   }
 
   asio::awaitable<Ending> handle(RequestParser& parser) {
@@ -136,12 +141,14 @@ class Session {
     const bool client_keep_alive = parser.keep_alive();
     request.headers = std::move(static_cast<http::fields&>(message));
 
+    // Keeps the snapshot this request decides with alive until it is done.
+    const snapshot::View::Pin pin(worker_.view);
     worker_.view.refresh();
     const snapshot::Snapshot* snapshot = worker_.view.snapshot();
     const snapshot::Listener* listener =
         snapshot ? snapshot->findListener(listen_port_) : nullptr;
     if (!listener) {
-      co_await writeLocalReply({503, "no listener for this port", {}, "no_listener"}, false, head);
+      co_await replyLocally(503, "no listener for this port", "no_listener", false, head);
       co_return Ending::Close;
     }
 
@@ -157,8 +164,7 @@ class Session {
       snapshot = worker_.view.snapshot();
       listener = snapshot->findListener(listen_port_);
       if (!listener) {
-        co_await writeLocalReply({503, "no listener for this port", {}, "no_listener"}, false,
-                                 head);
+        co_await replyLocally(503, "no listener for this port", "no_listener", false, head);
         co_return Ending::Close;
       }
       outcome = decide(*snapshot, *listener, worker_.view.keysFor(*listener), request, options);
@@ -166,7 +172,9 @@ class Session {
     countDecision(outcome);
     if (outcome.reply) {
       // A body the client is still sending is not read; closing is the only safe framing.
-      const bool keep_alive = client_keep_alive && parser.is_done();
+      // After a malformed request (400) the connection is closed too, as Envoy does.
+      const bool keep_alive =
+          client_keep_alive && parser.is_done() && outcome.reply->status != 400;
       co_await writeLocalReply(*outcome.reply, keep_alive, head);
       co_return keep_alive ? Ending::KeepAlive : Ending::Close;
     }
@@ -233,6 +241,17 @@ class Session {
     co_return true;
   }
 
+  // A local reply built from views. Call sites pass no temporaries with destructors into the
+  // co_await expression: GCC 12 can destroy such temporaries twice when the coroutine resumes.
+  asio::awaitable<void> replyLocally(unsigned status, std::string_view body,
+                                     std::string_view details, bool keep_alive, bool head) {
+    LocalReply reply;
+    reply.status = status;
+    reply.body = body;
+    reply.details = details;
+    co_await writeLocalReply(reply, keep_alive, head);
+  }
+
   asio::awaitable<void> writeLocalReply(const LocalReply& reply, bool keep_alive, bool head) {
     http::response<http::string_body> response{static_cast<http::status>(reply.status), 11};
     response.set(http::field::server, kServerName);
@@ -289,6 +308,9 @@ class Session {
     std::optional<BufferPool::Lease> buffer;
     if (!parser.is_done()) {
       buffer.emplace(worker_.buffers);
+      // Beast reads at most the free capacity of the buffer (512 bytes at least): make room
+      // for whole chunks while the body streams. handle() shrinks it again afterwards.
+      buffer_.reserve(limits_.body_chunk_bytes);
     }
     do {
       if (!parser.is_done()) {
@@ -298,10 +320,16 @@ class Session {
         auto [read_ec, read] = co_await http::async_read_some(stream_, buffer_, parser, kTuple);
         if (read_ec && read_ec != http::error::need_buffer) {
           client_failed = true;
-          co_return read_ec;
+          co_return read_ec;  // forward() answers 400 when the body was malformed
+        }
+        const size_t got = limits_.body_chunk_bytes - parser.get().body().size;
+        if (got == 0 && !parser.is_done()) {
+          // Only framing (a chunk header) was parsed. Writing an empty buffer now would make
+          // the serializer emit a zero-size chunk, which ends a chunked body.
+          continue;
         }
         upstream_request.body().data = buffer->data();
-        upstream_request.body().size = limits_.body_chunk_bytes - parser.get().body().size;
+        upstream_request.body().size = got;
         upstream_request.body().more = !parser.is_done();
       } else {
         upstream_request.body().data = nullptr;
@@ -344,6 +372,9 @@ class Session {
   // Streams the upstream response to the client.
   asio::awaitable<Ending> relayResponse(upstream::ConnectionPtr connection, ResponseParser& parser,
                                         const Outcome& outcome, bool client_keep_alive) {
+    if (!parser.is_done()) {
+      connection->buffer.reserve(limits_.body_chunk_bytes);  // see sendRequest
+    }
     auto& upstream_response = parser.get();
     const bool has_length = upstream_response.has_content_length() ||
                             upstream_response.chunked() || parser.is_done();
@@ -399,8 +430,12 @@ class Session {
                         read_ec.message());
           co_return Ending::Abort;
         }
+        const size_t got = limits_.body_chunk_bytes - parser.get().body().size;
+        if (got == 0 && !parser.is_done()) {
+          continue;  // only framing was parsed; see sendRequest
+        }
         response.body().data = buffer->data();
-        response.body().size = limits_.body_chunk_bytes - parser.get().body().size;
+        response.body().size = got;
         response.body().more = !parser.is_done();
       } else {
         response.body().data = nullptr;
@@ -446,15 +481,20 @@ class Session {
           co_await worker_.pool.acquire(endpoint, limits_.connect_timeout, connect_error);
       if (!connection) {
         worker_.counters.add(stats::Counter::UpstreamConnectFailures);
-        co_return co_await failBeforeHeaders(
-            parser, client_keep_alive, head, 503,
-            std::string(kResetBeforeHeaders) +
-                "connection failure, transport failure reason: " + connect_error);
+        const std::string body = std::string(kResetBeforeHeaders) +
+                                 "connection failure, transport failure reason: " + connect_error;
+        co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 503, body);
       }
       bool client_failed = false;
       boost::system::error_code ec = co_await sendRequest(*connection, parser, upstream_request,
                                                           expect_continue, client_failed);
       if (client_failed) {
+        if (!isPeerGone(ec) && ec != beast::error::timeout) {
+          // A malformed body (an invalid chunk size, say): no response has started yet.
+          spdlog::debug("bad request body from {}: {}", peer_.to_string(), ec.message());
+          co_await replyLocally(400, "Bad Request", "codec_error", false, head);
+          co_return Ending::Close;
+        }
         co_return Ending::Abort;
       }
       std::optional<ResponseParser> response_parser;
@@ -475,21 +515,20 @@ class Session {
       }
       if (isPeerGone(ec)) {
         worker_.counters.add(stats::Counter::UpstreamResets);
-        co_return co_await failBeforeHeaders(
-            parser, client_keep_alive, head, 503,
-            std::string(kResetBeforeHeaders) + "connection termination");
+        const std::string body = std::string(kResetBeforeHeaders) + "connection termination";
+        co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 503, body);
       }
       spdlog::debug("invalid response from upstream {}: {}", connection->key, ec.message());
       worker_.counters.add(stats::Counter::UpstreamProtocolErrors);
-      co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 502,
-                                           std::string(kResetBeforeHeaders) + "protocol error");
+      const std::string body = std::string(kResetBeforeHeaders) + "protocol error";
+      co_return co_await failBeforeHeaders(parser, client_keep_alive, head, 502, body);
     }
   }
 
   asio::awaitable<Ending> failBeforeHeaders(RequestParser& parser, bool client_keep_alive,
-                                            bool head, unsigned status, std::string body) {
+                                            bool head, unsigned status, std::string_view body) {
     const bool keep_alive = client_keep_alive && parser.is_done();
-    co_await writeLocalReply({status, std::move(body), {}, "upstream_failure"}, keep_alive, head);
+    co_await replyLocally(status, body, "upstream_failure", keep_alive, head);
     co_return keep_alive ? Ending::KeepAlive : Ending::Close;
   }
 

@@ -24,6 +24,10 @@ void View::reload() {
   // Read the generation first: a change that lands while reloading bumps it again, so the
   // next refresh() reloads once more instead of missing it.
   seen_ = store_.generation();
+  if (pins_ > 0) {
+    retired_.push_back(std::move(snapshot_));
+    retired_keys_.push_back(std::move(keys_));
+  }
   snapshot_ = store_.snapshot();
   keys_.clear();
   if (!snapshot_) {

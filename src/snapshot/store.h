@@ -32,9 +32,30 @@ class Store {
 };
 
 // A worker's cached copy of the Store's objects. Not thread-safe: one per worker thread.
+//
+// A request keeps pointers into the snapshot across suspension points, while other requests
+// of the same worker may refresh the view. Each request holds a Pin for its duration; a
+// replaced snapshot is kept until no pinned request remains, so no reference count is touched
+// per request.
 class View {
  public:
   explicit View(const Store& store) : store_(store) {}
+
+  class Pin {
+   public:
+    explicit Pin(View& view) : view_(view) { ++view_.pins_; }
+    Pin(const Pin&) = delete;
+    Pin& operator=(const Pin&) = delete;
+    ~Pin() {
+      if (--view_.pins_ == 0) {
+        view_.retired_.clear();
+        view_.retired_keys_.clear();
+      }
+    }
+
+   private:
+    View& view_;
+  };
 
   // Brings the view up to date; one atomic load when nothing changed.
   void refresh() {
@@ -55,6 +76,10 @@ class View {
   uint64_t seen_ = ~uint64_t{0};
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<authn::KeySets> keys_;  // parallel to snapshot_->listeners
+  size_t pins_ = 0;
+  // Snapshots and key sets replaced while requests were pinned.
+  std::vector<std::shared_ptr<const Snapshot>> retired_;
+  std::vector<std::vector<authn::KeySets>> retired_keys_;
 };
 
 }  // namespace portcullis::snapshot
