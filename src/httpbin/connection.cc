@@ -200,6 +200,10 @@ asio::awaitable<Connection::BodyOutcome> Connection::readBody(Parser& parser,
     }
   }
 
+  // Beast reads at most the buffer's free capacity (at least 512 bytes): give it room for
+  // whole chunks while the body arrives.
+  buffer_.reserve(kDiscardBufferBytes);
+
   // The echo buffer grows by doubling as bytes arrive, up to the Content-Length or else the
   // limit, so a large announced length reserves nothing before its bytes come. Bytes past the
   // limit, and all bytes of a discarded body, go to the scratch buffer.
