@@ -27,6 +27,62 @@ void addGatewayOptions(CLI::App& command, portcullis::cli::GatewayOptions& optio
       ->capture_default_str();
 }
 
+// Flags for the data plane's limits, in the units operators think in (KiB, seconds).
+void addLimitOptions(CLI::App& command, portcullis::proxy::Limits& limits) {
+  const size_t header_kib = limits.max_request_header_bytes / 1024;
+  const size_t target_kib = limits.max_request_target_bytes / 1024;
+  const double header_timeout_s = limits.request_header_timeout.count() / 1000.0;
+  const double idle_timeout_s = limits.idle_timeout.count() / 1000.0;
+  const double connect_timeout_s = limits.connect_timeout.count() / 1000.0;
+  auto seconds = [](double value) {
+    return std::chrono::milliseconds(static_cast<int64_t>(value * 1000));
+  };
+  command
+      .add_option_function<size_t>(
+          "--max-request-headers-kb",
+          [&limits](size_t kib) { limits.max_request_header_bytes = kib * 1024; },
+          "request line and headers, in KiB; larger requests get 431")
+      ->default_val(header_kib)
+      ->check(CLI::Range(1, 8192));
+  command
+      .add_option("--max-request-headers-count", limits.max_request_headers,
+                  "header lines per request; more get 431")
+      ->capture_default_str()
+      ->check(CLI::Range(1, 10000));
+  command
+      .add_option_function<size_t>(
+          "--max-request-target-kb",
+          [&limits](size_t kib) { limits.max_request_target_bytes = kib * 1024; },
+          "request target (path and query), in KiB; longer requests get 414")
+      ->default_val(target_kib)
+      ->check(CLI::Range(1, 8192));
+  command
+      .add_option_function<double>(
+          "--request-header-timeout",
+          [&limits, seconds](double s) { limits.request_header_timeout = seconds(s); },
+          "seconds a client has to send a complete request header, idle keep-alive included")
+      ->default_val(header_timeout_s)
+      ->check(CLI::PositiveNumber);
+  command
+      .add_option_function<double>(
+          "--idle-timeout", [&limits, seconds](double s) { limits.idle_timeout = seconds(s); },
+          "seconds a body transfer may stall, in either direction, before the connection closes")
+      ->default_val(idle_timeout_s)
+      ->check(CLI::PositiveNumber);
+  command
+      .add_option_function<double>(
+          "--upstream-connect-timeout",
+          [&limits, seconds](double s) { limits.connect_timeout = seconds(s); },
+          "seconds to open an upstream connection before answering 503")
+      ->default_val(connect_timeout_s)
+      ->check(CLI::PositiveNumber);
+  command
+      .add_option("--max-connections", limits.max_connections,
+                  "open client connections over all workers; more are closed on accept")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+}
+
 bool setLogLevel(const std::string& name) {
   const auto level = spdlog::level::from_str(name);
   if (level == spdlog::level::off && name != "off") {
@@ -64,6 +120,7 @@ int main(int argc, char** argv) {
   serve_command->add_option("--log-level", serve.log_level,
                             "trace, debug, info, warn, error or off")
       ->capture_default_str();
+  addLimitOptions(*serve_command, serve.limits);
 
   portcullis::cli::CheckOptions check;
   auto* check_command = app.add_subcommand(

@@ -6,6 +6,7 @@
 
 #include <boost/asio/ip/tcp.hpp>
 
+#include "proxy/server.h"
 #include "snapshot/snapshot.h"
 
 namespace portcullis::cli {
@@ -24,6 +25,7 @@ struct ServeOptions {
   std::string admin = "127.0.0.1:15000";
   unsigned workers = 0;  // 0: one per core
   std::string log_level = "info";
+  proxy::Limits limits;
 };
 
 struct CheckOptions {

@@ -86,6 +86,7 @@ class Gateway {
 
     proxy::ServerOptions server_options;
     server_options.bind = options_.bind;
+    server_options.limits = options_.limits;
     server_options.workers =
         options_.workers != 0 ? options_.workers : std::max(1u, std::thread::hardware_concurrency());
     server_ = std::make_unique<proxy::Server>(server_options, store_);

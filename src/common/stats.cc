@@ -6,6 +6,10 @@ std::string_view counterName(Counter counter) {
   switch (counter) {
     case Counter::DownstreamConnections:
       return "downstream_connections";
+    case Counter::DownstreamConnectionsRefused:
+      return "downstream_connections_refused";
+    case Counter::DownstreamAcceptErrors:
+      return "downstream_accept_errors";
     case Counter::DownstreamRequests:
       return "downstream_requests";
     case Counter::Responses1xx:
@@ -52,6 +56,10 @@ std::string_view counterHelp(Counter counter) {
   switch (counter) {
     case Counter::DownstreamConnections:
       return "Client connections accepted.";
+    case Counter::DownstreamConnectionsRefused:
+      return "Client connections closed at once because the connection limit was reached.";
+    case Counter::DownstreamAcceptErrors:
+      return "Failed accept calls (for example, out of file descriptors).";
     case Counter::DownstreamRequests:
       return "Client requests whose header was read.";
     case Counter::Responses1xx:

@@ -13,6 +13,8 @@ namespace portcullis::stats {
 
 enum class Counter : size_t {
   DownstreamConnections,
+  DownstreamConnectionsRefused,  // over the connection limit
+  DownstreamAcceptErrors,
   DownstreamRequests,
   Responses1xx,
   Responses2xx,

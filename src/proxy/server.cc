@@ -8,6 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/use_future.hpp>
 #include <spdlog/spdlog.h>
@@ -21,27 +22,49 @@ namespace {
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using ReusePort = asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>;
+// Pause after a failed accept (out of file descriptors, say) before trying again.
+constexpr auto kAcceptErrorPause = std::chrono::milliseconds(50);
 
 }  // namespace
 
-Worker::Worker(const snapshot::Store& store, const ServerOptions& options)
+Worker::Worker(const snapshot::Store& store, const ServerOptions& options,
+               std::atomic<size_t>& open)
     : io(1),
       view(store),
       pool(io.get_executor()),
       token_cache(4096, 8192, &counters),
       buffers(options.limits.body_chunk_bytes),
+      open_connections(open),
       options_(options) {}
 
 asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor,
                                          uint16_t port) {
+  asio::steady_timer pause(io);
+  boost::system::error_code last_accept_error;
   while (acceptor->is_open()) {
     auto [ec, socket] = co_await acceptor->async_accept(asio::as_tuple(asio::use_awaitable));
     if (ec == asio::error::operation_aborted) {
       co_return;
     }
     if (ec) {
-      // Out of file descriptors and similar: log, then keep accepting.
-      spdlog::warn("accepting a connection on port {} failed: {}", port, ec.message());
+      // Out of file descriptors and similar: log (once per burst), pause, keep accepting.
+      counters.add(stats::Counter::DownstreamAcceptErrors);
+      if (ec != last_accept_error) {
+        spdlog::warn("accepting a connection on port {} failed: {}; retrying", port,
+                     ec.message());
+        last_accept_error = ec;
+      }
+      pause.expires_after(kAcceptErrorPause);
+      co_await pause.async_wait(asio::as_tuple(asio::use_awaitable));
+      continue;
+    }
+    last_accept_error = {};
+    if (open_connections.fetch_add(1, std::memory_order_relaxed) >=
+        options_.limits.max_connections) {
+      open_connections.fetch_sub(1, std::memory_order_relaxed);
+      counters.add(stats::Counter::DownstreamConnectionsRefused);
+      boost::system::error_code close_ec;
+      socket.close(close_ec);
       continue;
     }
     boost::system::error_code option_ec;
@@ -54,7 +77,7 @@ asio::awaitable<void> Worker::acceptLoop(std::shared_ptr<tcp::acceptor> acceptor
 Server::Server(ServerOptions options, const snapshot::Store& store)
     : options_(std::move(options)), store_(store) {
   for (unsigned i = 0; i < std::max(1u, options_.workers); ++i) {
-    workers_.push_back(std::make_unique<Worker>(store_, options_));
+    workers_.push_back(std::make_unique<Worker>(store_, options_, open_connections_));
   }
 }
 

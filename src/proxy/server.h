@@ -20,11 +20,19 @@ namespace portcullis::proxy {
 
 // Limits and timeouts of the data plane. Defaults follow Envoy's where Istio keeps them.
 struct Limits {
-  size_t max_request_header_bytes = 60 * 1024;   // larger: 431 (Envoy's default is 60 KiB)
+  // Request line and headers together; larger: 431. Envoy's max_request_headers_kb is 60.
+  size_t max_request_header_bytes = 60 * 1024;
+  // Header lines of a request; more: 431. Envoy's max_request_headers_count is 100.
+  size_t max_request_headers = 100;
+  // Request target (path and query); longer: 414. The default never fires before the header
+  // limit does, as in Envoy, which has no separate limit.
+  size_t max_request_target_bytes = 60 * 1024;
   size_t max_response_header_bytes = 60 * 1024;  // larger from upstream: 502
-  std::chrono::milliseconds request_header_timeout{60 * 1000};  // until the header is complete
+  std::chrono::milliseconds request_header_timeout{60 * 1000};  // from first byte to full header
   std::chrono::milliseconds idle_timeout{300 * 1000};  // keep-alive and stalled transfers
   std::chrono::milliseconds connect_timeout{10 * 1000};  // Istio's default connectTimeout
+  // Open client connections over all workers; more are closed as soon as they are accepted.
+  size_t max_connections = 100000;
   size_t body_chunk_bytes = 64 * 1024;  // streaming buffer per direction
 };
 
@@ -57,6 +65,7 @@ class Server {
   ServerOptions options_;
   const snapshot::Store& store_;
   std::vector<std::unique_ptr<Worker>> workers_;
+  std::atomic<size_t> open_connections_{0};
   std::vector<std::thread> threads_;
 };
 

@@ -84,6 +84,10 @@ class Session {
     local_ = portcullis::http::unmapped(stream_.socket().local_endpoint(ec).address());
   }
 
+  Session(const Session&) = delete;
+  Session& operator=(const Session&) = delete;
+  ~Session() { worker_.open_connections.fetch_sub(1, std::memory_order_relaxed); }
+
   asio::awaitable<void> run() {
     while (true) {
       RequestParser parser;
@@ -137,6 +141,16 @@ class Session {
     request.local = local_;
     request.local_port = listen_port_;
     const bool head = message.method() == http::verb::head;
+    if (message.target().size() > limits_.max_request_target_bytes) {
+      co_await replyLocally(414, "URI Too Long", "uri_too_long", false, head);
+      co_return Ending::Close;
+    }
+    if (static_cast<size_t>(std::distance(message.begin(), message.end())) >
+        limits_.max_request_headers) {
+      co_await replyLocally(431, "Request Header Fields Too Large", "too_many_headers", false,
+                            head);
+      co_return Ending::Close;
+    }
     const bool expect_continue = beast::iequals(message[http::field::expect], "100-continue");
     const bool client_keep_alive = parser.keep_alive();
     request.headers = std::move(static_cast<http::fields&>(message));

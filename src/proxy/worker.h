@@ -56,7 +56,8 @@ class BufferPool {
 
 class Worker {
  public:
-  Worker(const snapshot::Store& store, const ServerOptions& options);
+  Worker(const snapshot::Store& store, const ServerOptions& options,
+         std::atomic<size_t>& open_connections);
 
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
                                           uint16_t port);
@@ -72,6 +73,7 @@ class Worker {
   std::map<uint16_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors;
   std::set<uint16_t> ports;  // owned by the Server's caller thread
   uint64_t next_endpoint = 0;  // round-robin position over cluster endpoints
+  std::atomic<size_t>& open_connections;  // shared by all workers; counts client connections
 
  private:
   const ServerOptions& options_;
