@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/token.h"
+#include "cli/validate.h"
 #include "httpbin/server.h"
 
 namespace {
@@ -136,6 +137,14 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
 
+  portcullis::cli::ValidateOptions validate;
+  auto* validate_command = app.add_subcommand(
+      "validate", "report errors and warnings of a configuration, like istioctl analyze");
+  addGatewayOptions(*validate_command, validate.gateway, true);
+  validate_command->add_option("--output", validate.output, "text or json")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+
   std::string httpbin_listen;
   unsigned httpbin_workers = 1;
   auto* httpbin_command =
@@ -160,6 +169,9 @@ int main(int argc, char** argv) {
   }
   if (*check_command) {
     return portcullis::cli::runCheck(check);
+  }
+  if (*validate_command) {
+    return portcullis::cli::runValidate(validate);
   }
   if (token_command.selected()) {
     return token_command.run();

@@ -1,10 +1,12 @@
 #include "authn/authenticator.h"
 
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cinttypes>
 #include <cstdio>
 
+#include <boost/container/small_vector.hpp>
 #include <boost/json/value.hpp>
 
 #include "http/headers.h"
@@ -15,9 +17,18 @@ namespace {
 namespace http = boost::beast::http;
 using jwt::Status;
 
-// Characters of a JWT: the base64url alphabet (RFC 4648 section 5) plus '.'.
-constexpr std::string_view kTokenChars =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+// Whether `c` can appear in a JWT: the base64url alphabet (RFC 4648 section 5) plus '.'.
+bool isTokenChar(char c) {
+  static constexpr auto kTable = [] {
+    std::array<bool, 256> table{};
+    for (char t : std::string_view(
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.")) {
+      table[static_cast<unsigned char>(t)] = true;
+    }
+    return table;
+  }();
+  return kTable[static_cast<unsigned char>(c)];
+}
 
 std::string lower(std::string_view s) {
   std::string out(s);
@@ -31,12 +42,18 @@ std::string lower(std::string_view s) {
 // take the run of token characters that follows. With no token character at all, the whole
 // value is the token (it then fails to parse, which is the intended 401).
 std::string_view tokenAfter(std::string_view value, size_t after) {
-  const size_t start = value.find_first_of(kTokenChars, after);
-  if (start == std::string_view::npos) {
+  size_t start = after;
+  while (start < value.size() && !isTokenChar(value[start])) {
+    ++start;
+  }
+  if (start >= value.size()) {
     return value;
   }
-  const size_t end = value.find_first_not_of(kTokenChars, start);
-  return end == std::string_view::npos ? value.substr(start) : value.substr(start, end - start);
+  size_t end = start;
+  while (end < value.size() && isTokenChar(value[end])) {
+    ++end;
+  }
+  return value.substr(start, end - start);
 }
 
 int hexValue(char c) {
@@ -109,7 +126,7 @@ void removeQueryParam(std::string& target, std::string_view name) {
   }
 }
 
-std::optional<std::string> cookieValue(const http::fields& headers, std::string_view name) {
+std::optional<std::string_view> cookieValue(const http::fields& headers, std::string_view name) {
   for (const auto& field : portcullis::http::fieldsNamed(headers, http::field::cookie)) {
     std::string_view rest = field.value();
     while (!rest.empty()) {
@@ -125,23 +142,40 @@ std::optional<std::string> cookieValue(const http::fields& headers, std::string_
         if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
           value = value.substr(1, value.size() - 2);
         }
-        return std::string(value);
+        return value;
       }
     }
   }
   return std::nullopt;
 }
 
-// A token found at one of a provider's locations.
+bool needsDecoding(std::string_view s) {
+  return s.find_first_of("%+") != std::string_view::npos;
+}
+
+// A token found at one of a provider's locations. The text is a view into the request, or
+// into `decoded` for a query parameter that had percent-escapes.
 struct FoundToken {
-  std::string value;
-  enum class Kind { Header, Param, Cookie } kind = Kind::Header;
-  std::string location;  // header name, parameter name or cookie name
+  enum class Kind { Header, Param, Cookie };
+
+  FoundToken(std::string_view raw, Kind k, std::string_view where)
+      : view(raw), kind(k), location(where) {}
+
+  std::string_view text() const { return owns_text ? std::string_view(decoded) : view; }
+
+  std::string_view view;
+  std::string decoded;
+  bool owns_text = false;
+  Kind kind = Kind::Header;
+  std::string_view location;  // the provider's header, parameter or cookie name
 };
 
-std::vector<FoundToken> extractTokens(const Provider& provider, const http::fields& headers,
-                                      std::string_view target) {
-  std::vector<FoundToken> tokens;
+// Most requests carry one token; two fit without allocating.
+using FoundTokens = boost::container::small_vector<FoundToken, 2>;
+
+FoundTokens extractTokens(const Provider& provider, const http::fields& headers,
+                          std::string_view target) {
+  FoundTokens tokens;
   for (const auto& location : provider.from_headers) {
     for (const auto& field : portcullis::http::fieldsNamed(headers, location.name)) {
       std::string_view value = field.value();
@@ -154,21 +188,26 @@ std::vector<FoundToken> extractTokens(const Provider& provider, const http::fiel
         }
         value = tokenAfter(value, at + location.prefix.size());
       }
-      tokens.push_back({std::string(value), FoundToken::Kind::Header, location.name});
+      tokens.emplace_back(value, FoundToken::Kind::Header, location.name);
     }
   }
   for (const auto& param : provider.from_params) {
     bool found = false;
     forEachQueryParam(target, [&](std::string_view key, std::string_view value) {
-      if (!found && percentDecode(key) == param) {
-        found = true;  // the first value of a repeated parameter is the one used
-        tokens.push_back({percentDecode(value), FoundToken::Kind::Param, param});
+      if (found || (needsDecoding(key) ? percentDecode(key) != param : key != param)) {
+        return;
+      }
+      found = true;  // the first value of a repeated parameter is the one used
+      auto& token = tokens.emplace_back(value, FoundToken::Kind::Param, param);
+      if (needsDecoding(value)) {
+        token.decoded = percentDecode(value);
+        token.owns_text = true;
       }
     });
   }
   for (const auto& cookie : provider.from_cookies) {
     if (auto value = cookieValue(headers, cookie)) {
-      tokens.push_back({std::move(*value), FoundToken::Kind::Cookie, cookie});
+      tokens.emplace_back(*value, FoundToken::Kind::Cookie, cookie);
     }
   }
   return tokens;
@@ -179,9 +218,9 @@ std::string describeLocation(const FoundToken& token) {
     case FoundToken::Kind::Header:
       return "header " + lower(token.location);
     case FoundToken::Kind::Param:
-      return "query parameter " + token.location;
+      return "query parameter " + std::string(token.location);
     case FoundToken::Kind::Cookie:
-      return "cookie " + token.location;
+      return "cookie " + std::string(token.location);
   }
   return {};
 }
@@ -301,7 +340,7 @@ namespace {
 struct ProviderOutcome {
   Status status = Status::JwtMissed;
   std::shared_ptr<const jwt::Jwt> identity;
-  std::vector<FoundToken> tokens;
+  FoundTokens tokens;
 };
 
 Status verifyToken(const Provider& provider, CachedToken& cached, const KeySets& keys,
@@ -354,13 +393,13 @@ ProviderOutcome runProvider(const Provider& provider, const http::fields& header
   }
   for (const auto& found : outcome.tokens) {
     CachedToken uncached;
-    CachedToken* cached = cache ? cache->slotFor(found.value) : nullptr;
+    CachedToken* cached = cache ? cache->slotFor(found.text()) : nullptr;
     if (!cached) {
       cached = &uncached;
     }
     if (!cached->jwt && cached->parse_status == Status::Ok) {
       auto token = std::make_shared<jwt::Jwt>();
-      cached->parse_status = jwt::parseJwt(found.value, *token);
+      cached->parse_status = jwt::parseJwt(found.text(), *token);
       if (cached->parse_status == Status::Ok) {
         cached->jwt = std::move(token);
       }

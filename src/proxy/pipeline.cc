@@ -373,7 +373,7 @@ void prepareUpstreamRequest(Request& request, const Outcome& outcome,
   headers.erase(http::field::expect);  // 100-continue is answered by the gateway itself
 
   // Envoy with use_remote_address appends the TCP peer, not the trusted client address.
-  const std::string peer = request.peer.to_string();
+  const std::string peer = request.peer_text.empty() ? request.peer.to_string() : request.peer_text;
   auto xff = headers.find("x-forwarded-for");
   if (xff != headers.end()) {
     std::string joined = joinedHeader(headers, "x-forwarded-for") + "," + peer;
@@ -432,11 +432,16 @@ std::string newRequestId() {
   }
   bytes[6] = static_cast<uint8_t>((bytes[6] & 0x0f) | 0x40);  // version 4
   bytes[8] = static_cast<uint8_t>((bytes[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  char out[37];
-  std::snprintf(out, sizeof out,
-                "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", bytes[0],
-                bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7], bytes[8],
-                bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t at = 0;
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    if (at == 8 || at == 13 || at == 18 || at == 23) {
+      ++at;  // the dashes of the 8-4-4-4-12 form
+    }
+    out[at++] = kHex[bytes[i] >> 4];
+    out[at++] = kHex[bytes[i] & 0x0f];
+  }
   return out;
 }
 

@@ -27,6 +27,7 @@ struct Request {
   boost::beast::http::fields headers;
   std::string scheme = "http";
   boost::asio::ip::address peer;   // TCP peer
+  std::string peer_text;           // `peer` as text; computed when empty
   boost::asio::ip::address local;  // local address of the connection
   uint16_t local_port = 0;         // listener port
 };

@@ -81,6 +81,7 @@ class Session {
         listen_port_(listen_port) {
     boost::system::error_code ec;
     peer_ = portcullis::http::unmapped(stream_.socket().remote_endpoint(ec).address());
+    peer_text_ = peer_.to_string();
     local_ = portcullis::http::unmapped(stream_.socket().local_endpoint(ec).address());
   }
 
@@ -138,6 +139,7 @@ class Session {
     request.method = std::string(message.method_string());
     request.target = std::string(message.target());
     request.peer = peer_;
+    request.peer_text = peer_text_;
     request.local = local_;
     request.local_port = listen_port_;
     const bool head = message.method() == http::verb::head;
@@ -310,10 +312,14 @@ class Session {
     upstream_request.body().data = nullptr;
     upstream_request.body().size = 0;
     upstream_request.body().more = !parser.is_done();
-    connection.stream.expires_after(limits_.idle_timeout);
-    auto [ec, n] = co_await http::async_write_header(connection.stream, serializer, kTuple);
-    if (ec) {
-      co_return ec;
+    // The header goes out alone only when body bytes are yet to come from the client;
+    // otherwise it leaves in one write with the body's first piece.
+    if (!parser.is_done() && buffer_.size() == 0) {
+      connection.stream.expires_after(limits_.idle_timeout);
+      auto [ec, n] = co_await http::async_write_header(connection.stream, serializer, kTuple);
+      if (ec) {
+        co_return ec;
+      }
     }
     if (!parser.is_done() && expect_continue && !co_await sendContinue()) {
       client_failed = true;
@@ -420,10 +426,13 @@ class Session {
     response.body().data = nullptr;
     response.body().size = 0;
     response.body().more = !parser.is_done();
-    stream_.expires_after(limits_.idle_timeout);
-    auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
-    if (ec) {
-      co_return Ending::Abort;
+    // As for requests: the header waits for the body's first piece when it is already here.
+    if (!parser.is_done() && connection->buffer.size() == 0) {
+      stream_.expires_after(limits_.idle_timeout);
+      auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
+      if (ec) {
+        co_return Ending::Abort;
+      }
     }
     std::optional<BufferPool::Lease> buffer;
     if (!parser.is_done()) {
@@ -492,7 +501,8 @@ class Session {
     for (int attempt = 0;; ++attempt) {
       std::string connect_error;
       upstream::ConnectionPtr connection =
-          co_await worker_.pool.acquire(endpoint, limits_.connect_timeout, connect_error);
+          co_await worker_.pool.acquire(endpoint, limits_.connect_timeout,
+                                        /*check_idle=*/!replayable || attempt > 0, connect_error);
       if (!connection) {
         worker_.counters.add(stats::Counter::UpstreamConnectFailures);
         const std::string body = std::string(kResetBeforeHeaders) +
@@ -552,6 +562,7 @@ class Session {
   beast::flat_buffer buffer_;
   uint16_t listen_port_;
   boost::asio::ip::address peer_;
+  std::string peer_text_;
   boost::asio::ip::address local_;
 };
 

@@ -36,7 +36,7 @@ std::string describe(const boost::system::error_code& ec) {
 }  // namespace
 
 asio::awaitable<ConnectionPtr> Pool::acquire(const snapshot::Endpoint& endpoint,
-                                             std::chrono::milliseconds timeout,
+                                             std::chrono::milliseconds timeout, bool check_idle,
                                              std::string& error) {
   std::string key = endpoint.host + ":" + std::to_string(endpoint.port);
   if (auto it = idle_.find(key); it != idle_.end()) {
@@ -44,7 +44,7 @@ asio::awaitable<ConnectionPtr> Pool::acquire(const snapshot::Endpoint& endpoint,
     while (!idle.empty()) {
       ConnectionPtr connection = std::move(idle.back());
       idle.pop_back();
-      if (stillOpen(*connection)) {
+      if (connection->buffer.size() == 0 && (!check_idle || stillOpen(*connection))) {
         connection->reused = true;
         co_return connection;
       }

@@ -36,9 +36,11 @@ class Pool {
 
   // An idle connection to `endpoint`, or a new one connected within `timeout`. On failure
   // returns null and sets `error` to the reason ("connection refused", "timed out", ...).
+  // With `check_idle`, an idle connection is first probed (one non-blocking recv) for a close
+  // by the upstream; callers that can resend a failed request skip the probe and retry instead.
   boost::asio::awaitable<ConnectionPtr> acquire(const snapshot::Endpoint& endpoint,
                                                 std::chrono::milliseconds timeout,
-                                                std::string& error);
+                                                bool check_idle, std::string& error);
 
   // Returns a connection whose last response was read completely and that may be reused.
   void release(ConnectionPtr connection);
