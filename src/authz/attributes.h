@@ -32,6 +32,10 @@ struct RequestAttributes {
   boost::asio::ip::address destination_ip;  // local address of the connection
   uint16_t destination_port = 0;            // local (listener) port
   std::string_view sni;                     // TLS server name, empty on plain HTTP
+  // mTLS identity of the peer, "<trust domain>/ns/<namespace>/sa/<service account>". Empty at
+  // the gateway, whose clients present none; set when a destination workload's policies see
+  // the gateway as their peer.
+  std::string_view peer_principal;
   const Identity* identity = nullptr;       // null when no JWT was verified
 };
 

@@ -8,6 +8,20 @@
 namespace portcullis::authz {
 namespace {
 
+// Rewrites serviceAccounts values "<namespace>/<name>" to "<namespace>/sa/<name>", the form
+// they take inside a peer principal.
+std::vector<std::string> toPrincipalServiceAccounts(const std::vector<std::string>& values) {
+  std::vector<std::string> out;
+  out.reserve(values.size());
+  for (const auto& value : values) {
+    const size_t slash = value.find('/');
+    out.push_back(slash == std::string::npos
+                      ? value
+                      : value.substr(0, slash) + "/sa/" + value.substr(slash + 1));
+  }
+  return out;
+}
+
 constexpr std::string_view kNoPeerIdentity =
     "no mTLS peer identity (clients of a gateway present none)";
 constexpr std::string_view kNoSni = "the connection has no TLS SNI";
@@ -150,16 +164,17 @@ class RuleCompiler {
       addClause(branch.clauses, std::move(clause), values, not_values, parser);
     };
     auto peer = stringParser(StringPattern::Wildcard::NonEmpty);
-    field(Attribute::PeerIdentity, "principals", "notPrincipals", source.principals,
+    field(Attribute::PeerPrincipal, "principals", "notPrincipals", source.principals,
           source.not_principals, peer);
     field(Attribute::RequestPrincipal, "requestPrincipals", "notRequestPrincipals",
           source.request_principals, source.not_request_principals,
           parserOf(ValueParser::Kind::Principal));
-    field(Attribute::PeerIdentity, "namespaces", "notNamespaces", source.namespaces,
+    field(Attribute::PeerNamespace, "namespaces", "notNamespaces", source.namespaces,
           source.not_namespaces, peer);
-    field(Attribute::PeerIdentity, "serviceAccounts", "notServiceAccounts", source.service_accounts,
-          source.not_service_accounts, peer);
-    field(Attribute::PeerIdentity, "trustDomains", "notTrustDomains", source.trust_domains,
+    field(Attribute::PeerServiceAccount, "serviceAccounts", "notServiceAccounts",
+          toPrincipalServiceAccounts(source.service_accounts),
+          toPrincipalServiceAccounts(source.not_service_accounts), peer);
+    field(Attribute::PeerTrustDomain, "trustDomains", "notTrustDomains", source.trust_domains,
           source.not_trust_domains, peer);
     field(Attribute::SourceIp, "ipBlocks", "notIpBlocks", source.ip_blocks, source.not_ip_blocks,
           parserOf(ValueParser::Kind::Cidr));
@@ -218,9 +233,14 @@ class RuleCompiler {
       parser = parserOf(ValueParser::Kind::Port);
     } else if (key == "connection.sni") {
       clause.attribute = Attribute::Sni;
-    } else if (key == "source.namespace" || key == "source.principal" ||
-               key == "source.serviceAccount" || key == "source.trustDomain") {
-      clause.attribute = Attribute::PeerIdentity;
+    } else if (key == "source.principal") {
+      clause.attribute = Attribute::PeerPrincipal;
+    } else if (key == "source.namespace") {
+      clause.attribute = Attribute::PeerNamespace;
+    } else if (key == "source.serviceAccount") {
+      clause.attribute = Attribute::PeerServiceAccount;
+    } else if (key == "source.trustDomain") {
+      clause.attribute = Attribute::PeerTrustDomain;
     } else if (key == "request.auth.principal") {
       clause.attribute = Attribute::RequestPrincipal;
       parser = parserOf(ValueParser::Kind::Principal);
@@ -241,6 +261,11 @@ class RuleCompiler {
       }
     } else {
       return false;
+    }
+    if (clause.attribute == Attribute::PeerServiceAccount) {
+      addClause(rule_.when, std::move(clause), toPrincipalServiceAccounts(condition.values),
+                toPrincipalServiceAccounts(condition.not_values), parser);
+      return true;
     }
     addClause(rule_.when, std::move(clause), condition.values, condition.not_values, parser);
     return true;
@@ -299,6 +324,35 @@ struct Notes {
   }
 };
 
+// A part of the peer identity "<trust domain>/ns/<namespace>/sa/<service account>"; absent
+// without an mTLS peer.
+AttributeValue peerIdentityPart(Attribute part, std::string_view principal) {
+  if (principal.empty()) {
+    return AttributeValue::absent(kNoPeerIdentity);
+  }
+  const size_t ns_at = principal.find("/ns/");
+  const size_t sa_at = principal.find("/sa/");
+  if (part == Attribute::PeerPrincipal || ns_at == std::string_view::npos ||
+      sa_at == std::string_view::npos || sa_at < ns_at) {
+    return part == Attribute::PeerPrincipal ? AttributeValue::ofText(principal)
+                                            : AttributeValue::absent(kNoPeerIdentity);
+  }
+  const std::string_view trust_domain = principal.substr(0, ns_at);
+  const std::string_view ns = principal.substr(ns_at + 4, sa_at - ns_at - 4);
+  switch (part) {
+    case Attribute::PeerNamespace:
+      return AttributeValue::ofText(ns);
+    case Attribute::PeerServiceAccount:
+      // "<namespace>/sa/<service account>"; policy values "<namespace>/<service account>" are
+      // rewritten to this form when compiled (toPrincipalServiceAccounts).
+      return AttributeValue::ofText(principal.substr(ns_at + 4));
+    case Attribute::PeerTrustDomain:
+      return AttributeValue::ofText(trust_domain);
+    default:
+      return AttributeValue::ofText(principal);
+  }
+}
+
 AttributeValue resolve(const Clause& clause, const RequestAttributes& request) {
   switch (clause.attribute) {
     case Attribute::Host:
@@ -324,8 +378,11 @@ AttributeValue resolve(const Clause& clause, const RequestAttributes& request) {
       return claimValue(request, clause.claim_path);
     case Attribute::Header:
       return headerValue(request, clause.header_name);
-    case Attribute::PeerIdentity:
-      return AttributeValue::absent(kNoPeerIdentity);
+    case Attribute::PeerPrincipal:
+    case Attribute::PeerNamespace:
+    case Attribute::PeerServiceAccount:
+    case Attribute::PeerTrustDomain:
+      return peerIdentityPart(clause.attribute, request.peer_principal);
     case Attribute::Unavailable:
       return AttributeValue::absent(kUnavailable);
   }
@@ -400,9 +457,8 @@ bool matchClause(const Clause& clause, const RequestAttributes& request, Notes* 
     }
     if (notes != nullptr) {
       std::string text = clause.not_label + ": " + describeValue(value);
-      if (!absent) {
-        text += " matches none of " + quoteList(clause.not_value_texts);
-      }
+      text += absent ? ", so none of " + quoteList(clause.not_value_texts) + " can match"
+                     : " matches none of " + quoteList(clause.not_value_texts);
       notes->addMatched(text);
     }
   }

@@ -26,7 +26,12 @@ enum class Attribute {
   RequestPrincipal,  // requestPrincipals, request.auth.principal
   Claim,             // request.auth.claims[...], request.auth.audiences, request.auth.presenter
   Header,            // request.headers[...]
-  PeerIdentity,      // principals, namespaces, serviceAccounts, trustDomains and source.*
+  // The mTLS peer identity "<trust domain>/ns/<namespace>/sa/<service account>" and its parts:
+  // principals, namespaces, serviceAccounts, trustDomains and the source.* conditions.
+  PeerPrincipal,
+  PeerNamespace,
+  PeerServiceAccount,  // "<namespace>/<service account>"
+  PeerTrustDomain,
   Unavailable,       // experimental.envoy.filters.*: Envoy filter metadata this gateway lacks
 };
 

@@ -330,6 +330,99 @@ Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& lis
     outcome.reply->details = "no_healthy_upstream";
     return outcome;
   }
+  const auto& endpoints = outcome.forward.cluster->endpoints;
+  const uint64_t pick = options.endpoint_cursor ? (*options.endpoint_cursor)++ : randomEngine()();
+  outcome.forward.endpoint = &endpoints[pick % endpoints.size()];
+  return outcome;
+}
+
+void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                       Request& request, const DecideOptions& options, Outcome& outcome) {
+  const snapshot::Endpoint* endpoint = outcome.forward.endpoint;
+  if (!endpoint || endpoint->workload < 0) {
+    return;
+  }
+  const auto index = static_cast<size_t>(endpoint->workload);
+  const snapshot::DestinationWorkload& workload = snapshot.workloads[index];
+  if (!workload.enforces()) {
+    return;
+  }
+  outcome.reply.reset();
+  outcome.workload_authn = authn::Result{};
+  outcome.workload_authz = authz::Decision{};
+  outcome.workload = &workload;
+  if (options.trace) {
+    outcome.notes.push_back("the endpoint is " + workload.origin + " (" +
+                            workload.workload.describe() + "), whose policies apply next");
+  }
+
+  if (workload.authn && !workload.authn->empty()) {
+    authn::KeySets direct;
+    const authn::KeySets* keys = nullptr;
+    if (options.workload_keys && index < options.workload_keys->size()) {
+      keys = &(*options.workload_keys)[index];
+    } else {
+      for (const auto& source : workload.key_sources) {
+        direct.push_back(source ? source->current() : nullptr);
+      }
+      keys = &direct;
+    }
+    outcome.workload_authn =
+        workload.authn->authenticate(request.headers, request.target, request.method == "OPTIONS",
+                                     *keys, options.now, options.token_cache, options.trace);
+    if (outcome.workload_authn.status != jwt::Status::Ok) {
+      outcome.reply = authnFailure(outcome.workload_authn.status, request);
+      if (options.trace) {
+        outcome.notes.push_back("JWT rejected by " + workload.origin + ": " +
+                                std::string(jwt::statusMessage(outcome.workload_authn.status)));
+      }
+      return;
+    }
+  }
+
+  if (workload.authz && !workload.authz->empty()) {
+    authz::RequestAttributes attributes;
+    attributes.method = request.method;
+    const auto host = request.headers.find(http::field::host);
+    attributes.host =
+        host != request.headers.end() ? std::string_view(host->value()) : std::string_view{};
+    attributes.path = portcullis::http::pathOf(request.target);
+    attributes.headers = &request.headers;
+    // The sidecar's peer is the gateway; its trusted client address is the last
+    // X-Forwarded-For entry, the client address the gateway appended.
+    attributes.source_ip = request.local;
+    attributes.remote_ip = portcullis::http::trustedClientAddress(request.headers, request.peer, 1);
+    portcullis::http::parseIp(endpoint->host, attributes.destination_ip);
+    attributes.destination_port = endpoint->port;
+    attributes.peer_principal = listener.principal;
+    authz::Identity identity;
+    if (outcome.workload_authn.identity) {
+      identity.jwt = outcome.workload_authn.identity.get();
+      identity.space_delimited_claims = &outcome.workload_authn.provider->space_delimited_claims;
+      attributes.identity = &identity;
+    }
+    outcome.workload_authz = workload.authz->evaluate(attributes, outcome.authz_trace.get());
+    if (!outcome.workload_authz.allowed) {
+      outcome.reply =
+          reply(403, std::string(kRbacDenied),
+                "rbac_access_denied_matched_policy[" +
+                    (outcome.workload_authz.policy.empty()
+                         ? std::string("none")
+                         : std::string(outcome.workload_authz.policy)) +
+                    "]");
+    }
+  }
+}
+
+Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                const authn::KeySets& keys, Request& request, const DecideOptions& options,
+                const std::string& request_id) {
+  Outcome outcome = decide(snapshot, listener, keys, request, options);
+  if (outcome.reply) {
+    return outcome;
+  }
+  prepareUpstreamRequest(request, outcome, request_id);
+  decideDestination(snapshot, listener, request, options, outcome);
   return outcome;
 }
 

@@ -43,6 +43,7 @@ struct Forward {
   const snapshot::Route* route = nullptr;
   const snapshot::RouteMatch* match = nullptr;  // the match that selected the route, if any
   const snapshot::Cluster* cluster = nullptr;  // null: the route has no usable backend
+  const snapshot::Endpoint* endpoint = nullptr;  // the endpoint of `cluster` to send to
   std::chrono::milliseconds timeout{0};
 };
 
@@ -53,6 +54,10 @@ struct Outcome {
   boost::asio::ip::address remote_ip;  // trusted client address
   authn::Result authn;
   authz::Decision authz;
+  // The destination workload's stages, when the endpoint is a workload with policies.
+  const snapshot::DestinationWorkload* workload = nullptr;
+  authn::Result workload_authn;
+  authz::Decision workload_authz;
   std::unique_ptr<authz::Trace> authz_trace;  // only when a trace was requested
   std::vector<std::string> notes;  // steps in words, only when a trace was requested
 };
@@ -61,12 +66,30 @@ struct DecideOptions {
   uint64_t now = 0;  // seconds since the epoch, for exp and nbf
   bool trace = false;
   authn::TokenCache* token_cache = nullptr;  // the worker's cache, if any
+  // Round-robin position over a cluster's endpoints (the worker's); null picks at random.
+  uint64_t* endpoint_cursor = nullptr;
+  // Key sets of Snapshot::workloads, by workload and key slot; null reads the key sources.
+  const std::vector<authn::KeySets>* workload_keys = nullptr;
 };
 
 // Runs the pipeline for `request` arriving on `listener`. `keys` holds the listener's key
 // sets by Provider::key_slot.
 Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
                const authn::KeySets& keys, Request& request, const DecideOptions& options);
+
+// The whole pipeline as `serve` runs it: decide(), then for a forwarded request
+// prepareUpstreamRequest() with `request_id` and, when the chosen endpoint is a workload with
+// policies, that workload's authentication and authorization (its sidecar's stages), which
+// may still answer locally.
+Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                const authn::KeySets& keys, Request& request, const DecideOptions& options,
+                const std::string& request_id);
+
+// The destination workload stage of process(), for a request already prepared for the
+// upstream: clears a previous verdict of that stage and decides again (used after fetching a
+// workload's keys again).
+void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                       Request& request, const DecideOptions& options, Outcome& outcome);
 
 // Turns a forwarded request into what the upstream receives: hop-by-hop headers removed,
 // x-forwarded-for, x-forwarded-proto and x-request-id set, the route's rewrites and header

@@ -171,19 +171,37 @@ class Session {
     DecideOptions options;
     options.now = static_cast<uint64_t>(std::time(nullptr));
     options.token_cache = &worker_.token_cache;
-    Outcome outcome =
-        decide(*snapshot, *listener, worker_.view.keysFor(*listener), request, options);
-    if (outcome.reply && !outcome.authn.unknown_kid_slots.empty() &&
-        co_await refetchKeys(*listener, outcome.authn.unknown_kid_slots)) {
-      // The key set may now hold the token's kid, as after a key rotation: decide again.
-      worker_.view.refresh();
-      snapshot = worker_.view.snapshot();
-      listener = snapshot->findListener(listen_port_);
-      if (!listener) {
-        co_await replyLocally(503, "no listener for this port", "no_listener", false, head);
-        co_return Ending::Close;
+    options.endpoint_cursor = &worker_.next_endpoint;
+    options.workload_keys = &worker_.view.workloadKeys();
+    const std::string request_id = newRequestId();
+    Outcome outcome = process(*snapshot, *listener, worker_.view.keysFor(*listener), request,
+                              options, request_id);
+    if (outcome.reply) {
+      // A token named a key id its key set lacks, as after a key rotation: fetch the key set
+      // again (at most once per source every 30 s) and decide again.
+      const bool at_gateway = outcome.workload == nullptr;
+      const auto& sources = at_gateway ? listener->key_sources : outcome.workload->key_sources;
+      const auto& slots =
+          at_gateway ? outcome.authn.unknown_kid_slots : outcome.workload_authn.unknown_kid_slots;
+      if (!slots.empty() && co_await refetchKeys(sources, slots)) {
+        worker_.view.refresh();
+        if (at_gateway) {
+          snapshot = worker_.view.snapshot();
+          listener = snapshot->findListener(listen_port_);
+          if (!listener) {
+            co_await replyLocally(503, "no listener for this port", "no_listener", false, head);
+            co_return Ending::Close;
+          }
+          options.workload_keys = &worker_.view.workloadKeys();
+          outcome = process(*snapshot, *listener, worker_.view.keysFor(*listener), request,
+                            options, request_id);
+        } else if (worker_.view.snapshot() == snapshot) {
+          // The request is already prepared for the upstream: only its workload's stage runs
+          // again, with the same snapshot's fresh key sets.
+          options.workload_keys = &worker_.view.workloadKeys();
+          decideDestination(*snapshot, *listener, request, options, outcome);
+        }
       }
-      outcome = decide(*snapshot, *listener, worker_.view.keysFor(*listener), request, options);
     }
     countDecision(outcome);
     if (outcome.reply) {
@@ -194,7 +212,6 @@ class Session {
       co_await writeLocalReply(*outcome.reply, keep_alive, head);
       co_return keep_alive ? Ending::KeepAlive : Ending::Close;
     }
-    prepareUpstreamRequest(request, outcome, newRequestId());
     co_return co_await forward(parser, request, outcome, client_keep_alive, head,
                                expect_continue);
   }
@@ -222,16 +239,16 @@ class Session {
     }
   }
 
-  // Asks the key sources of `slots` for an early fetch and waits until one finished. False
+  // Asks the key sources at `slots` for an early fetch and waits until they finished. False
   // when no source would fetch (inline keys, or one fetched early moments ago).
-  asio::awaitable<bool> refetchKeys(const snapshot::Listener& listener,
+  asio::awaitable<bool> refetchKeys(const std::vector<std::shared_ptr<jwks::KeySource>>& sources,
                                     const std::vector<size_t>& slots) {
     std::vector<std::pair<std::shared_ptr<jwks::KeySource>, uint64_t>> pending;
     for (size_t slot : slots) {
-      if (slot >= listener.key_sources.size()) {
+      if (slot >= sources.size()) {
         continue;
       }
-      const auto& source = listener.key_sources[slot];
+      const auto& source = sources[slot];
       const uint64_t attempts = source->attempts();
       if (source->requestRefresh()) {
         worker_.counters.add(stats::Counter::KeyRefetchesRequested);
@@ -481,9 +498,7 @@ class Session {
   asio::awaitable<Ending> forward(RequestParser& parser, Request& request,
                                   const Outcome& outcome, bool client_keep_alive, bool head,
                                   bool expect_continue) {
-    const snapshot::Cluster& cluster = *outcome.forward.cluster;
-    const snapshot::Endpoint& endpoint =
-        cluster.endpoints[worker_.next_endpoint++ % cluster.endpoints.size()];
+    const snapshot::Endpoint& endpoint = *outcome.forward.endpoint;
     const auto deadline = outcome.forward.timeout.count() > 0
                               ? Clock::now() + outcome.forward.timeout
                               : Clock::time_point::max();

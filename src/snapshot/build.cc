@@ -192,6 +192,12 @@ class Builder {
     listener.listen_port = listen_port;
     listener.protocol = protocol;
     listener.workload = workload;
+    // The service accounts Istio gives its ingress gateway and Gateway API deployments.
+    // NOTE: the trust domain is the mesh default; meshConfig.trustDomain is not read yet.
+    listener.principal = "cluster.local/ns/" + workload.ns + "/sa/" +
+                         (workload.k8s_gateway_name.empty()
+                              ? std::string("istio-ingressgateway-service-account")
+                              : workload.k8s_gateway_name + "-istio");
     listener.origins.push_back(origin);
     snapshot_->listeners.push_back(std::move(listener));
     return &snapshot_->listeners.back();
@@ -225,19 +231,56 @@ class Builder {
     return wildcard;
   }
 
+  // The index in Snapshot::workloads of the workload (namespace, labels), added on first use.
+  int workloadFor(const std::string& ns, const config::Labels& labels, std::string origin) {
+    for (size_t i = 0; i < snapshot_->workloads.size(); ++i) {
+      const auto& known = snapshot_->workloads[i].workload;
+      if (known.ns == ns && known.labels == labels) {
+        return static_cast<int>(i);
+      }
+    }
+    DestinationWorkload workload;
+    workload.workload.ns = ns;
+    workload.workload.labels = labels;
+    workload.origin = std::move(origin);
+    snapshot_->workloads.push_back(std::move(workload));
+    return static_cast<int>(snapshot_->workloads.size() - 1);
+  }
+
   std::vector<Endpoint> endpointsOf(const config::ServiceEntry& entry,
                                     const config::ServiceEntryPort& port,
-                                    const std::string& host) const {
+                                    const std::string& host) {
     std::vector<Endpoint> endpoints;
     const uint32_t default_port = port.target_port != 0 ? port.target_port : port.number;
-    for (const auto& endpoint : entry.endpoints) {
+    for (size_t i = 0; i < entry.endpoints.size(); ++i) {
+      const auto& endpoint = entry.endpoints[i];
       auto it = endpoint.ports.find(port.name);
       const uint32_t target = it != endpoint.ports.end() ? it->second : default_port;
-      endpoints.push_back(Endpoint{endpoint.address, static_cast<uint16_t>(target)});
+      Endpoint out{endpoint.address, static_cast<uint16_t>(target)};
+      if (!endpoint.labels.empty()) {
+        out.workload = workloadFor(entry.meta.ns, endpoint.labels,
+                                   objectName(entry.meta) + " endpoint " + std::to_string(i));
+      }
+      endpoints.push_back(std::move(out));
     }
-    if (entry.endpoints.empty() && (entry.resolution == config::ServiceEntry::Resolution::Dns ||
-                                    entry.resolution ==
-                                        config::ServiceEntry::Resolution::DnsRoundRobin)) {
+    if (entry.workload_selector) {
+      // WorkloadEntries of the ServiceEntry's namespace whose labels the selector matches.
+      for (const auto& workload_entry : resources_.workload_entries) {
+        if (workload_entry.meta.ns != entry.meta.ns ||
+            !labelsContain(workload_entry.endpoint.labels, *entry.workload_selector)) {
+          continue;
+        }
+        const auto& endpoint = workload_entry.endpoint;
+        auto it = endpoint.ports.find(port.name);
+        const uint32_t target = it != endpoint.ports.end() ? it->second : default_port;
+        Endpoint out{endpoint.address, static_cast<uint16_t>(target)};
+        out.workload = workloadFor(workload_entry.meta.ns, endpoint.labels,
+                                   objectName(workload_entry.meta));
+        endpoints.push_back(std::move(out));
+      }
+    }
+    if (endpoints.empty() && (entry.resolution == config::ServiceEntry::Resolution::Dns ||
+                              entry.resolution == config::ServiceEntry::Resolution::DnsRoundRobin)) {
       // DNS resolution without endpoints resolves the host itself.
       endpoints.push_back(Endpoint{host, static_cast<uint16_t>(default_port)});
     }
@@ -677,35 +720,47 @@ class Builder {
   // ------------------------------------------------------------------------------------------
   // Security
 
-  void attachSecurity() {
+  // The RequestAuthentication rules and AuthorizationPolicies that apply to `workload`,
+  // compiled; key sources in the order of the providers' key slots.
+  void compileSecurity(const Workload& workload,
+                       std::shared_ptr<const authn::Authenticator>& authn,
+                       std::vector<std::shared_ptr<jwks::KeySource>>& key_sources,
+                       std::shared_ptr<const authz::Engine>& authz) {
     const std::string& root = resources_.mesh.root_namespace;
-    for (auto& listener : snapshot_->listeners) {
-      std::vector<std::pair<std::string, const config::JwtRule*>> rules;
-      for (const auto& ra : resources_.request_authentications) {
-        if (!policyApplies(ra.target, ra.meta.ns, listener.workload, root)) {
-          continue;
-        }
-        for (size_t i = 0; i < ra.jwt_rules.size(); ++i) {
-          rules.emplace_back(ra.meta.ns + "/" + ra.meta.name + " jwtRules[" + std::to_string(i) +
-                                 "]",
-                             &ra.jwt_rules[i]);
-        }
+    std::vector<std::pair<std::string, const config::JwtRule*>> rules;
+    for (const auto& ra : resources_.request_authentications) {
+      if (!policyApplies(ra.target, ra.meta.ns, workload, root)) {
+        continue;
       }
-      listener.authn = authn::Authenticator::compile(rules);
-      listener.key_sources.clear();
-      for (const auto& [origin, rule] : rules) {
-        listener.key_sources.push_back(keys_.sourceFor(*rule, origin));
+      for (size_t i = 0; i < ra.jwt_rules.size(); ++i) {
+        rules.emplace_back(
+            ra.meta.ns + "/" + ra.meta.name + " jwtRules[" + std::to_string(i) + "]",
+            &ra.jwt_rules[i]);
       }
+    }
+    authn = authn::Authenticator::compile(rules);
+    key_sources.clear();
+    for (const auto& [origin, rule] : rules) {
+      key_sources.push_back(keys_.sourceFor(*rule, origin));
+    }
 
-      std::vector<const config::AuthorizationPolicy*> policies;
-      for (const auto& policy : resources_.authorization_policies) {
-        if (policyApplies(policy.target, policy.meta.ns, listener.workload, root)) {
-          policies.push_back(&policy);
-        }
+    std::vector<const config::AuthorizationPolicy*> policies;
+    for (const auto& policy : resources_.authorization_policies) {
+      if (policyApplies(policy.target, policy.meta.ns, workload, root)) {
+        policies.push_back(&policy);
       }
-      std::sort(policies.begin(), policies.end(),
-                [](const auto* a, const auto* b) { return a->meta.order < b->meta.order; });
-      listener.authz = authz::Engine::compile(policies);
+    }
+    std::sort(policies.begin(), policies.end(),
+              [](const auto* a, const auto* b) { return a->meta.order < b->meta.order; });
+    authz = authz::Engine::compile(policies);
+  }
+
+  void attachSecurity() {
+    for (auto& listener : snapshot_->listeners) {
+      compileSecurity(listener.workload, listener.authn, listener.key_sources, listener.authz);
+    }
+    for (auto& workload : snapshot_->workloads) {
+      compileSecurity(workload.workload, workload.authn, workload.key_sources, workload.authz);
     }
   }
 

@@ -33,6 +33,23 @@ struct Workload {
 struct Endpoint {
   std::string host;  // IP literal, or a DNS name resolved at connect time
   uint16_t port = 0;
+  // Index into Snapshot::workloads of the workload behind this endpoint, -1 for a plain
+  // backend. A workload is an endpoint with labels (ServiceEntry endpoint or WorkloadEntry);
+  // its policies are enforced after the gateway's, as its sidecar would in a mesh.
+  int workload = -1;
+};
+
+// A workload behind a route and the policies that select it.
+struct DestinationWorkload {
+  Workload workload;
+  std::string origin;  // "WorkloadEntry foo/httpbin-v1", "ServiceEntry foo/httpbin endpoint 0"
+  std::shared_ptr<const authn::Authenticator> authn;
+  std::vector<std::shared_ptr<jwks::KeySource>> key_sources;  // by Provider::key_slot
+  std::shared_ptr<const authz::Engine> authz;
+
+  bool enforces() const {
+    return (authn && !authn->empty()) || (authz && !authz->empty());
+  }
 };
 
 struct Cluster {
@@ -93,6 +110,9 @@ struct Listener {
   uint16_t listen_port = 0;
   std::string protocol;
   Workload workload;
+  // The gateway's mTLS identity as destination workloads see it,
+  // "cluster.local/ns/<namespace>/sa/<service account>".
+  std::string principal;
   std::shared_ptr<const authn::Authenticator> authn;
   std::vector<std::shared_ptr<jwks::KeySource>> key_sources;  // by Provider::key_slot
   std::shared_ptr<const authz::Engine> authz;
@@ -107,6 +127,7 @@ struct Snapshot {
   uint64_t version = 0;
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;
+  std::vector<DestinationWorkload> workloads;
   config::MeshConfig mesh;
 
   const Listener* findListener(uint16_t listen_port) const;

@@ -27,19 +27,27 @@ void View::reload() {
   if (pins_ > 0) {
     retired_.push_back(std::move(snapshot_));
     retired_keys_.push_back(std::move(keys_));
+    retired_keys_.push_back(std::move(workload_keys_));
   }
   snapshot_ = store_.snapshot();
   keys_.clear();
+  workload_keys_.clear();
   if (!snapshot_) {
     return;
   }
-  for (const auto& listener : snapshot_->listeners) {
+  auto current = [](const std::vector<std::shared_ptr<jwks::KeySource>>& sources) {
     authn::KeySets keys;
-    keys.reserve(listener.key_sources.size());
-    for (const auto& source : listener.key_sources) {
+    keys.reserve(sources.size());
+    for (const auto& source : sources) {
       keys.push_back(source ? source->current() : nullptr);
     }
-    keys_.push_back(std::move(keys));
+    return keys;
+  };
+  for (const auto& listener : snapshot_->listeners) {
+    keys_.push_back(current(listener.key_sources));
+  }
+  for (const auto& workload : snapshot_->workloads) {
+    workload_keys_.push_back(current(workload.key_sources));
   }
 }
 

@@ -69,6 +69,9 @@ class View {
   // Key sets of `listener`, which must belong to snapshot().
   const authn::KeySets& keysFor(const Listener& listener) const;
 
+  // Key sets of snapshot()->workloads, by workload index.
+  const std::vector<authn::KeySets>& workloadKeys() const { return workload_keys_; }
+
  private:
   void reload();
 
@@ -76,10 +79,11 @@ class View {
   uint64_t seen_ = ~uint64_t{0};
   std::shared_ptr<const Snapshot> snapshot_;
   std::vector<authn::KeySets> keys_;  // parallel to snapshot_->listeners
+  std::vector<authn::KeySets> workload_keys_;  // parallel to snapshot_->workloads
   size_t pins_ = 0;
   // Snapshots and key sets replaced while requests were pinned.
   std::vector<std::shared_ptr<const Snapshot>> retired_;
-  std::vector<std::vector<authn::KeySets>> retired_keys_;
+  std::vector<std::vector<authn::KeySets>> retired_keys_;  // listener and workload key sets
 };
 
 }  // namespace portcullis::snapshot
