@@ -41,7 +41,7 @@ CompiledPolicy compilePolicy(const config::AuthorizationPolicy& policy) {
       policy.action == Action::Allow ? InvalidValues::DropRule : InvalidValues::DropValue;
   compiled.rules.reserve(policy.rules.size());
   for (const config::Rule& rule : policy.rules) {
-    compiled.rules.push_back(compileRule(rule, handling));
+    compiled.rules.push_back(compileRule(rule, handling, policy.meta.ns));
   }
   return compiled;
 }

@@ -68,6 +68,41 @@ StringPattern StringPattern::nonEmpty() {
   return StringPattern(Kind::NonEmpty, "", false);
 }
 
+StringPattern StringPattern::glob(std::string_view value) {
+  return StringPattern(Kind::Glob, std::string(value), false);
+}
+
+namespace {
+
+// Whether `text` matches `pattern`, where each '*' of the pattern matches any run of
+// characters. Greedy with one backtrack point, so linear in practice.
+bool globMatches(std::string_view pattern, std::string_view text) {
+  size_t p = 0;
+  size_t t = 0;
+  size_t star = std::string_view::npos;
+  size_t resume = 0;
+  while (t < text.size()) {
+    if (p < pattern.size() && pattern[p] == '*') {
+      star = p++;
+      resume = t;
+    } else if (p < pattern.size() && pattern[p] == text[t]) {
+      ++p;
+      ++t;
+    } else if (star != std::string_view::npos) {
+      p = star + 1;
+      t = ++resume;
+    } else {
+      return false;
+    }
+  }
+  while (p < pattern.size() && pattern[p] == '*') {
+    ++p;
+  }
+  return p == pattern.size();
+}
+
+}  // namespace
+
 bool StringPattern::equalChars(std::string_view a, std::string_view b) const {
   if (a.size() != b.size()) {
     return false;
@@ -96,6 +131,8 @@ bool StringPattern::matches(std::string_view text) const {
       return true;
     case Kind::NonEmpty:
       return !text.empty();
+    case Kind::Glob:
+      return globMatches(text_, text);
   }
   return false;
 }
@@ -107,6 +144,16 @@ bool StringPattern::matchesJoined(std::span<const std::string_view> pieces) cons
   if (kind_ == Kind::Present || kind_ == Kind::NonEmpty) {
     // Two or more lines join to at least ",", which is never empty.
     return !pieces.empty();
+  }
+  if (kind_ == Kind::Glob) {
+    std::string joined;
+    for (size_t i = 0; i < pieces.size(); ++i) {
+      if (i > 0) {
+        joined += ',';
+      }
+      joined += pieces[i];
+    }
+    return globMatches(text_, joined);
   }
   size_t total = pieces.empty() ? 0 : pieces.size() - 1;
   for (std::string_view piece : pieces) {

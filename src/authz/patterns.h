@@ -19,7 +19,7 @@ namespace portcullis::authz {
 // leading `*` is tested before a trailing one, and a `*` anywhere else is a literal character.
 class StringPattern {
  public:
-  enum class Kind { Exact, Prefix, Suffix, Present, NonEmpty };
+  enum class Kind { Exact, Prefix, Suffix, Present, NonEmpty, Glob };
 
   // Compiled form of a lone "*". Istio turns it into a header presence check for hosts, methods
   // and request.headers, where an empty header still matches. Every other field gets the regex
@@ -31,6 +31,9 @@ class StringPattern {
   static StringPattern prefix(std::string_view text);
   static StringPattern suffix(std::string_view text);
   static StringPattern nonEmpty();
+  // Every '*' of `value` matches any run of characters, as istiod compiles `namespaces` values
+  // into the regex ".*/ns/<value>/.*" with each '*' turned into ".*".
+  static StringPattern glob(std::string_view value);
 
   bool matches(std::string_view text) const;
 

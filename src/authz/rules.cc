@@ -9,14 +9,16 @@ namespace portcullis::authz {
 namespace {
 
 // Rewrites serviceAccounts values "<namespace>/<name>" to "<namespace>/sa/<name>", the form
-// they take inside a peer principal.
-std::vector<std::string> toPrincipalServiceAccounts(const std::vector<std::string>& values) {
+// they take inside a peer principal. A value without a namespace names a service account of
+// the policy's own namespace, `policy_ns`.
+std::vector<std::string> toPrincipalServiceAccounts(const std::vector<std::string>& values,
+                                                    std::string_view policy_ns) {
   std::vector<std::string> out;
   out.reserve(values.size());
   for (const auto& value : values) {
     const size_t slash = value.find('/');
     out.push_back(slash == std::string::npos
-                      ? value
+                      ? std::string(policy_ns) + "/sa/" + value
                       : value.substr(0, slash) + "/sa/" + value.substr(slash + 1));
   }
   return out;
@@ -85,12 +87,17 @@ struct ValueParser {
   Kind kind = Kind::String;
   StringPattern::Wildcard wildcard = StringPattern::Wildcard::NonEmpty;
   bool ignore_case = false;
+  bool glob = false;  // an inner '*' matches any run of characters (namespaces)
   std::string_view invalid_reason;  // Kind::Invalid: why every value of the key fails
 
   // Returns the pattern of `value`, or nullopt with `problem` saying why it is invalid.
   std::optional<ValuePattern> parse(std::string_view value, std::string* problem) const {
     switch (kind) {
       case Kind::String:
+        if (glob && value.size() > 2 &&
+            value.substr(1, value.size() - 2).find('*') != std::string_view::npos) {
+          return StringPattern::glob(value);
+        }
         return StringPattern::parse(value, wildcard, ignore_case);
       case Kind::Path:
         if (!PathTemplate::isTemplate(value)) {
@@ -138,7 +145,8 @@ ValueParser parserOf(ValueParser::Kind kind) {
 
 class RuleCompiler {
  public:
-  RuleCompiler(InvalidValues handling, CompiledRule& rule) : handling_(handling), rule_(rule) {}
+  RuleCompiler(InvalidValues handling, std::string_view policy_ns, CompiledRule& rule)
+      : handling_(handling), policy_ns_(policy_ns), rule_(rule) {}
 
   // Appends a clause for one field to `out`, unless no value of it is left to check.
   void addClause(std::vector<Clause>& out, Clause clause, const std::vector<std::string>& values,
@@ -169,11 +177,13 @@ class RuleCompiler {
     field(Attribute::RequestPrincipal, "requestPrincipals", "notRequestPrincipals",
           source.request_principals, source.not_request_principals,
           parserOf(ValueParser::Kind::Principal));
+    auto ns_parser = peer;
+    ns_parser.glob = true;
     field(Attribute::PeerNamespace, "namespaces", "notNamespaces", source.namespaces,
-          source.not_namespaces, peer);
+          source.not_namespaces, ns_parser);
     field(Attribute::PeerServiceAccount, "serviceAccounts", "notServiceAccounts",
-          toPrincipalServiceAccounts(source.service_accounts),
-          toPrincipalServiceAccounts(source.not_service_accounts), peer);
+          toPrincipalServiceAccounts(source.service_accounts, policy_ns_),
+          toPrincipalServiceAccounts(source.not_service_accounts, policy_ns_), peer);
     field(Attribute::PeerTrustDomain, "trustDomains", "notTrustDomains", source.trust_domains,
           source.not_trust_domains, peer);
     field(Attribute::SourceIp, "ipBlocks", "notIpBlocks", source.ip_blocks, source.not_ip_blocks,
@@ -237,6 +247,7 @@ class RuleCompiler {
       clause.attribute = Attribute::PeerPrincipal;
     } else if (key == "source.namespace") {
       clause.attribute = Attribute::PeerNamespace;
+      parser.glob = true;
     } else if (key == "source.serviceAccount") {
       clause.attribute = Attribute::PeerServiceAccount;
     } else if (key == "source.trustDomain") {
@@ -263,8 +274,9 @@ class RuleCompiler {
       return false;
     }
     if (clause.attribute == Attribute::PeerServiceAccount) {
-      addClause(rule_.when, std::move(clause), toPrincipalServiceAccounts(condition.values),
-                toPrincipalServiceAccounts(condition.not_values), parser);
+      addClause(rule_.when, std::move(clause),
+                toPrincipalServiceAccounts(condition.values, policy_ns_),
+                toPrincipalServiceAccounts(condition.not_values, policy_ns_), parser);
       return true;
     }
     addClause(rule_.when, std::move(clause), condition.values, condition.not_values, parser);
@@ -305,6 +317,7 @@ class RuleCompiler {
   }
 
   InvalidValues handling_;
+  std::string_view policy_ns_;
   CompiledRule& rule_;
 };
 
@@ -512,9 +525,10 @@ bool matchConditions(const std::vector<Clause>& conditions, const RequestAttribu
 
 }  // namespace
 
-CompiledRule compileRule(const config::Rule& rule, InvalidValues handling) {
+CompiledRule compileRule(const config::Rule& rule, InvalidValues handling,
+                         std::string_view policy_ns) {
   CompiledRule compiled;
-  RuleCompiler compiler(handling, compiled);
+  RuleCompiler compiler(handling, policy_ns, compiled);
   for (size_t i = 0; i < rule.from.size(); ++i) {
     compiler.compileSource(i, rule.from[i]);
   }

@@ -72,9 +72,10 @@ struct CompiledRule {
 // widens them.
 enum class InvalidValues { DropRule, DropValue };
 
-// Compiles `rule`. A `when` key that Istio does not know leaves the rule not installed, whatever
-// `handling` is.
-CompiledRule compileRule(const config::Rule& rule, InvalidValues handling);
+// Compiles `rule` of a policy in namespace `policy_ns`. A `when` key that Istio does not know
+// leaves the rule not installed, whatever `handling` is.
+CompiledRule compileRule(const config::Rule& rule, InvalidValues handling,
+                         std::string_view policy_ns);
 
 // Whether `rule` matches `request`. When `explanation` is set, writes what matched, or the first
 // constraint that failed in each alternative and the value it compared.

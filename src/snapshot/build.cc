@@ -265,17 +265,21 @@ class Builder {
     }
     if (entry.workload_selector) {
       // WorkloadEntries of the ServiceEntry's namespace whose labels the selector matches.
+      // istiod merges metadata.labels into spec.labels, the metadata value winning a conflict.
       for (const auto& workload_entry : resources_.workload_entries) {
+        config::Labels labels = workload_entry.endpoint.labels;
+        for (const auto& [key, value] : workload_entry.meta.labels) {
+          labels[key] = value;
+        }
         if (workload_entry.meta.ns != entry.meta.ns ||
-            !labelsContain(workload_entry.endpoint.labels, *entry.workload_selector)) {
+            !labelsContain(labels, *entry.workload_selector)) {
           continue;
         }
         const auto& endpoint = workload_entry.endpoint;
         auto it = endpoint.ports.find(port.name);
         const uint32_t target = it != endpoint.ports.end() ? it->second : default_port;
         Endpoint out{endpoint.address, static_cast<uint16_t>(target)};
-        out.workload = workloadFor(workload_entry.meta.ns, endpoint.labels,
-                                   objectName(workload_entry.meta));
+        out.workload = workloadFor(workload_entry.meta.ns, labels, objectName(workload_entry.meta));
         endpoints.push_back(std::move(out));
       }
     }

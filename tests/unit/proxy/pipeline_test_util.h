@@ -108,6 +108,7 @@ class Gateway {
   }
 
   snapshot::Snapshot& snapshot() { return snapshot_; }
+  const snapshot::Snapshot& snapshot() const { return snapshot_; }
   snapshot::Listener& listener() { return snapshot_.listeners[0]; }
 
   void addHost(std::string domain, std::vector<snapshot::Route> routes) {
