@@ -351,6 +351,9 @@ void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Liste
   outcome.workload_authn = authn::Result{};
   outcome.workload_authz = authz::Decision{};
   outcome.workload = &workload;
+  if (outcome.authz_trace) {
+    outcome.authz_trace->entries.resize(outcome.workload_trace_begin);  // a previous run's
+  }
   if (options.trace) {
     outcome.notes.push_back("the endpoint is " + workload.origin + " (" +
                             workload.workload.describe() + "), whose policies apply next");
@@ -420,6 +423,9 @@ Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& li
   Outcome outcome = decide(snapshot, listener, keys, request, options);
   if (outcome.reply) {
     return outcome;
+  }
+  if (outcome.authz_trace) {
+    outcome.workload_trace_begin = outcome.authz_trace->entries.size();
   }
   prepareUpstreamRequest(request, outcome, request_id);
   decideDestination(snapshot, listener, request, options, outcome);

@@ -59,6 +59,8 @@ struct Outcome {
   authn::Result workload_authn;
   authz::Decision workload_authz;
   std::unique_ptr<authz::Trace> authz_trace;  // only when a trace was requested
+  // Entries of authz_trace before this index are the gateway's; the workload's follow.
+  size_t workload_trace_begin = 0;
   std::vector<std::string> notes;  // steps in words, only when a trace was requested
 };
 

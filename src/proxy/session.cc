@@ -153,6 +153,20 @@ class Session {
                             head);
       co_return Ending::Close;
     }
+    if (message.count(http::field::transfer_encoding) != 0 &&
+        message.count(http::field::content_length) != 0) {
+      // Both framings at once (the parser lets this through when the coding is not chunked).
+      co_await replyLocally(400, "Bad Request", "codec_error", false, head);
+      co_return Ending::Close;
+    }
+    if (auto coding = message.find(http::field::transfer_encoding);
+        coding != message.end() && (message.count(http::field::transfer_encoding) > 1 ||
+                                    !beast::iequals(coding->value(), "chunked"))) {
+      // Envoy's HTTP/1 codec knows only the chunked coding and answers 501 to any other
+      // Transfer-Encoding value, lists included; the body is never read.
+      co_await replyLocally(501, "Not Implemented", "invalid_transfer_encoding", false, head);
+      co_return Ending::Close;
+    }
     const bool expect_continue = beast::iequals(message[http::field::expect], "100-continue");
     const bool client_keep_alive = parser.keep_alive();
     request.headers = std::move(static_cast<http::fields&>(message));
@@ -365,7 +379,9 @@ class Session {
           // the serializer emit a zero-size chunk, which ends a chunked body.
           continue;
         }
-        upstream_request.body().data = buffer->data();
+        // The last read may carry only the last-chunk: no data then, or the serializer would
+        // send an empty chunk, which is a last-chunk of its own, before the real one.
+        upstream_request.body().data = got != 0 ? buffer->data() : nullptr;
         upstream_request.body().size = got;
         upstream_request.body().more = !parser.is_done();
       } else {

@@ -54,10 +54,22 @@ class BufferPool {
   std::vector<std::unique_ptr<char[]>> free_;
 };
 
+// The io_context of a worker, which can destroy its pending handlers early: the coroutine
+// frames of open connections refer to the worker's view, pools and buffers, so they must go
+// before those members do.
+class EventLoop : public boost::asio::io_context {
+ public:
+  using boost::asio::io_context::io_context;
+  void destroyPending() { shutdown(); }
+};
+
 class Worker {
  public:
   Worker(const snapshot::Store& store, const ServerOptions& options,
          std::atomic<size_t>& open_connections);
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+  ~Worker() { io.destroyPending(); }
 
   boost::asio::awaitable<void> acceptLoop(std::shared_ptr<boost::asio::ip::tcp::acceptor> acceptor,
                                           uint16_t port);
@@ -65,7 +77,7 @@ class Worker {
   const ServerOptions& options() const { return options_; }
 
   stats::Counters counters;  // before token_cache, which keeps a pointer to it
-  boost::asio::io_context io;
+  EventLoop io;
   snapshot::View view;
   upstream::Pool pool;
   authn::TokenCache token_cache;
