@@ -10,6 +10,10 @@ packages=(
   libssl-dev libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   python3-pytest python3-httpbin gunicorn curl ca-certificates openssl
+  wrk  # the load test, tests/e2e/test_load.py
+  # Sanitizer and fuzzing builds (make sanitize, make tsan, make fuzz): clang with its
+  # sanitizer and libFuzzer runtimes, and llvm-symbolizer for readable reports.
+  clang-14 libclang-rt-14-dev llvm-14
 )
 
 missing=()

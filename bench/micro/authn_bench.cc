@@ -1,11 +1,10 @@
 // RequestAuthentication through authn::Authenticator: a token found in the per-worker
 // TokenCache (the keep-alive case of the load tests) against the same token without a cache.
-#include <benchmark/benchmark.h>
-
 #include <string>
 #include <utility>
 #include <vector>
 
+#include <benchmark/benchmark.h>
 #include <boost/beast/http/fields.hpp>
 
 #include "authn/authenticator.h"

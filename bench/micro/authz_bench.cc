@@ -1,13 +1,12 @@
-// AuthorizationPolicy evaluation (authz::Engine) on policy sets of 10, 100 and 1,000 rules,
-// shaped like a gateway that fronts many services: one DENY policy for admin paths and debug
-// headers, then per-service ALLOW rules on host, method, path prefix, request principal and a
-// groups claim, ten rules to a policy.
-#include <benchmark/benchmark.h>
-
+// AuthorizationPolicy evaluation (authz::Engine) on policy sets of 10, 100 and 1,000 rules.
+// The sets are shaped like those of a gateway that fronts many services. One DENY policy
+// covers admin paths and debug headers. Then come per-service ALLOW rules on host, method,
+// path prefix, request principal and a groups claim, ten rules to a policy.
 #include <deque>
 #include <string>
 #include <vector>
 
+#include <benchmark/benchmark.h>
 #include <boost/asio/ip/address.hpp>
 #include <boost/beast/http/fields.hpp>
 #include <boost/json/array.hpp>
@@ -25,7 +24,9 @@ using Action = config::AuthorizationPolicy::Action;
 constexpr int kRulesPerPolicy = 10;
 constexpr int kDenyRules = 2;
 
-std::string serviceHost(int service) { return "svc" + std::to_string(service) + ".bench.example"; }
+std::string serviceHost(int service) {
+  return "svc" + std::to_string(service) + ".bench.example";
+}
 
 config::AuthorizationPolicy denyPolicy() {
   config::AuthorizationPolicy policy;
@@ -76,8 +77,7 @@ std::deque<config::AuthorizationPolicy> makePolicies(int total_rules) {
     policy.meta.order = static_cast<int64_t>(policies.size());
     policy.action = Action::Allow;
     policy.has_rules = true;
-    for (int service = first; service < services && service < first + kRulesPerPolicy;
-         ++service) {
+    for (int service = first; service < services && service < first + kRulesPerPolicy; ++service) {
       policy.rules.push_back(serviceRule(service));
     }
     policies.push_back(std::move(policy));

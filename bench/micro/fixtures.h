@@ -35,9 +35,8 @@ std::string mintToken(const TokenFixture& fixture, std::string_view subject);
 // Seconds since the epoch.
 uint64_t nowSeconds();
 
-// An HTTP/1.1 GET request as wrk or a browser behind a CDN sends it: request line, Host, about
-// ten common headers and, unless `token` is empty, "Authorization: Bearer <token>", ending
-// with the empty line.
+// A browser-like HTTP/1.1 GET request: request line, Host, ten common headers and, unless
+// `token` is empty, "Authorization: Bearer <token>", ending with the empty line.
 std::string rawRequest(std::string_view token);
 
 }  // namespace portcullis::bench

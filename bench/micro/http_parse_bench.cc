@@ -1,10 +1,9 @@
 // HTTP/1.1 request header parsing with Beast's request_parser, set up as the proxy session
 // sets it up (buffer_body, a 60 KiB header limit, no body limit): a fresh parser per request,
 // the whole header in one buffer.
-#include <benchmark/benchmark.h>
-
 #include <string>
 
+#include <benchmark/benchmark.h>
 #include <boost/asio/buffer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>

@@ -1,9 +1,9 @@
 // JWT parsing and signature verification through src/jwt, one algorithm per benchmark. The
 // verify rows are the figures to set beside `openssl speed` for the same primitive.
-#include <benchmark/benchmark.h>
-
 #include <map>
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "fixtures.h"
 #include "jwt/jwt.h"
@@ -11,8 +11,8 @@
 namespace portcullis::bench {
 namespace {
 
-// One fixture per algorithm, made on first use: RSA key generation takes a good part of a
-// second, and a filtered run should not pay for the algorithms it skips.
+// One fixture per algorithm, made on first use, so a filtered run generates no keys for the
+// algorithms it skips.
 const TokenFixture& fixtureFor(const std::string& alg) {
   static std::map<std::string, TokenFixture> fixtures;
   auto it = fixtures.find(alg);

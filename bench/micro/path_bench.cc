@@ -1,8 +1,8 @@
 // Request path normalization (src/http/path.h) in the mesh config's default mode (Base) and
 // in the strictest one, on a clean path and on one that needs every rewrite.
-#include <benchmark/benchmark.h>
-
 #include <string>
+
+#include <benchmark/benchmark.h>
 
 #include "http/path.h"
 

@@ -3,13 +3,12 @@
 // routing. The configuration is the one bench/run.sh gives the gateway in its RS256 and ES256
 // targets. The request is copied on each iteration, as decide() edits it (the token header is
 // stripped), and BM_RequestCopy measures that copy alone.
-#include <benchmark/benchmark.h>
-
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
 
+#include <benchmark/benchmark.h>
 #include <boost/asio/ip/address.hpp>
 
 #include "authn/token_cache.h"
@@ -71,9 +70,11 @@ metadata: {name: jwt, namespace: istio-system}
 spec:
   selector: {matchLabels: {istio: ingressgateway}}
   jwtRules:
-  - issuer: ")" + std::string(kIssuer) +
+  - issuer: ")" +
+         std::string(kIssuer) +
          R"("
-    jwks: ')" + fixture.jwks_text +
+    jwks: ')" +
+         fixture.jwks_text +
          R"('
 ---
 apiVersion: security.istio.io/v1

@@ -49,7 +49,7 @@ void sortByLocation(std::vector<Finding>& findings, const std::vector<std::strin
   auto key = [&](const Finding& finding) {
     const config::SourceLocation& location = finding.diagnostic.location;
     auto found = file_order.find(location.file);
-    const size_t order = location.file.empty()          ? 0
+    const size_t order = location.file.empty()       ? 0
                          : found != file_order.end() ? found->second
                                                      : files.size() + 1;
     return std::make_tuple(order, location.file, location.line, location.column);
@@ -93,10 +93,9 @@ Report validateLoaded(config::LoadResult loaded, const snapshot::BuildOptions& o
   snapshot::BuildResult built = snapshot::build(loaded.resources, options, keys);
   std::vector<Finding> analyses = analyze(loaded.resources, options);
   for (auto& diagnostic : built.diagnostics) {
-    const bool superseded =
-        std::any_of(analyses.begin(), analyses.end(), [&](const Finding& finding) {
-          return sameSubject(finding.diagnostic, diagnostic);
-        });
+    const bool superseded = std::any_of(
+        analyses.begin(), analyses.end(),
+        [&](const Finding& finding) { return sameSubject(finding.diagnostic, diagnostic); });
     if (!superseded) {
       report.findings.push_back(fromDiagnostic(std::move(diagnostic)));
     }
@@ -107,8 +106,7 @@ Report validateLoaded(config::LoadResult loaded, const snapshot::BuildOptions& o
   return report;
 }
 
-Report validatePaths(const std::vector<std::string>& paths,
-                     const snapshot::BuildOptions& options) {
+Report validatePaths(const std::vector<std::string>& paths, const snapshot::BuildOptions& options) {
   return validateLoaded(config::loadPaths(paths), options);
 }
 

@@ -1,7 +1,7 @@
 // Static analysis of a configuration for one gateway identity, in the spirit of
-// `istioctl analyze`: besides the loader's and the snapshot build's diagnostics, it finds
-// policies that attach to no gateway served here, rules that can never match at a gateway,
-// JWT rules that interfere with each other, and policies that deny everything.
+// `istioctl analyze`. Besides the diagnostics of the loader and of the snapshot build, it
+// finds policies that attach to no gateway served here, rules that can never match at a
+// gateway, JWT rules that interfere with each other, and policies that deny everything.
 #pragma once
 
 #include <string>
@@ -13,12 +13,12 @@
 
 namespace portcullis::analyze {
 
-// One problem. `diagnostic.message` states what is wrong and its effect on requests; `hint`
-// says what to change.
+// One problem. `diagnostic.message` states what is wrong and its effect on requests, and
+// `hint` the change to make.
 struct Finding {
   config::Diagnostic diagnostic;
-  // Name of the analysis, such as "PolicyNotApplied"; empty for diagnostics of the loader and
-  // of the snapshot build, whose messages already say what to change.
+  // Name of the analysis, such as "PolicyNotApplied". Empty for diagnostics of the loader and
+  // of the snapshot build, whose messages already state the change to make.
   std::string code;
   std::string hint;
 };
@@ -43,7 +43,7 @@ std::vector<Finding> analyze(const config::ResourceSet& resources,
                              const snapshot::BuildOptions& options);
 
 struct Report {
-  std::vector<Finding> findings;  // ordered by file (in load order), line and column
+  std::vector<Finding> findings;   // ordered by file (in load order), line and column
   std::vector<std::string> files;  // every file read
   // False when the loader found errors: the build and the analyses then do not run, because
   // they would report the consequences of the documents left out.

@@ -9,8 +9,8 @@ namespace {
 
 constexpr std::string_view kGatewayApiGroup = "gateway.networking.k8s.io";
 
-// Why a policy does not attach to `workload`, following snapshot::policyApplies(). Empty when it
-// attaches.
+// Returns why a policy does not attach to `workload`, following snapshot::policyApplies(), or
+// an empty string when it attaches.
 std::string detachmentReason(const Context& context, const config::ObjectMeta& meta,
                              const config::WorkloadTarget& target,
                              const snapshot::Workload& workload) {
@@ -26,11 +26,9 @@ std::string detachmentReason(const Context& context, const config::ObjectMeta& m
     if (meta.ns != workload.ns) {
       return "a policy with targetRefs must be in the namespace of its Gateway, " + workload.ns;
     }
-    return "no entry of targetRefs names Gateway " + workload.ns + "/" +
-           workload.k8s_gateway_name;
+    return "no entry of targetRefs names Gateway " + workload.ns + "/" + workload.k8s_gateway_name;
   }
-  if (target.selector &&
-      !labelsContain(workload.labels, *target.selector)) {
+  if (target.selector && !labelsContain(workload.labels, *target.selector)) {
     return "the selector " + labelsText(*target.selector) + " does not match its labels " +
            labelsText(workload.labels);
   }
@@ -47,7 +45,8 @@ const config::K8sGateway* findK8sGateway(const config::ResourceSet& resources,
   return nullptr;
 }
 
-// What a policy with targetRefs needs to attach: a Gateway that exists, in its own namespace.
+// Returns the changes that attach a policy with targetRefs: a Gateway that exists, in the
+// policy's namespace.
 std::string targetRefsHint(const Context& context, const config::ObjectMeta& meta,
                            const config::WorkloadTarget& target) {
   std::vector<std::string> steps;
@@ -65,14 +64,13 @@ std::string targetRefsHint(const Context& context, const config::ObjectMeta& met
       for (const auto& gateway : context.resources().k8s_gateways) {
         known += (known.empty() ? "" : ", ") + gateway.meta.ns + "/" + gateway.meta.name;
       }
-      steps.push_back(field + " names Gateway " + ns + "/" + ref.name +
-                      ", which this configuration does not define (" +
-                      (known.empty() ? "it defines no Gateway API Gateway"
-                                     : "Gateway API Gateways: " + known) +
-                      ")");
+      steps.push_back(
+          field + " names Gateway " + ns + "/" + ref.name +
+          ", which this configuration does not define (" +
+          (known.empty() ? "it defines no Gateway API Gateway" : "Gateway API Gateways: " + known) +
+          ")");
     } else if (ns != meta.ns) {
-      steps.push_back("move the policy to namespace " + ns + ", where Gateway " + ref.name +
-                      " is");
+      steps.push_back("move the policy to namespace " + ns + ", where Gateway " + ref.name + " is");
     }
   }
   for (const auto& served : context.served()) {
@@ -91,8 +89,8 @@ std::string targetRefsHint(const Context& context, const config::ObjectMeta& met
   return hint;
 }
 
-// What a selector policy needs to attach to the first served workload, and the flags that make
-// Portcullis serve the workload the policy was written for.
+// Returns the changes that attach a selector policy to the first served workload, and the flags
+// that make Portcullis serve the workload the policy was written for.
 std::string selectorHint(const Context& context, const config::ObjectMeta& meta,
                          const config::WorkloadTarget& target) {
   const snapshot::Workload& workload = context.served().front().workload;
@@ -124,26 +122,27 @@ std::string selectorHint(const Context& context, const config::ObjectMeta& meta,
 
 void checkAttachment(Context& context, const config::ObjectMeta& meta,
                      const config::WorkloadTarget& target) {
-  if (!context.attachedWorkloads(target, meta.ns).empty()) {
+  if (!context.attachedWorkloads(target, meta.ns).empty() ||
+      context.attachesToDestination(target, meta.ns)) {
     return;
   }
   std::string reasons;
   bool namespace_matches = meta.ns == context.rootNamespace();
   for (const auto& served : context.served()) {
-    reasons += std::string(reasons.empty() ? "" : "; ") + "for the " +
-               served.workload.describe() + ", " +
-               detachmentReason(context, meta, target, served.workload);
+    reasons += std::string(reasons.empty() ? "" : "; ") + "for the " + served.workload.describe() +
+               ", " + detachmentReason(context, meta, target, served.workload);
     namespace_matches = namespace_matches || meta.ns == served.workload.ns;
   }
   const bool by_refs = !target.target_refs.empty();
   const std::string field = !namespace_matches ? "metadata.namespace"
                             : by_refs          ? "spec.targetRefs"
                                                : "spec.selector";
-  context.warn(meta.location, objectName(meta), field, kPolicyNotApplied,
-               "applies to no gateway workload this configuration serves, so Portcullis ignores "
-               "it: " + reasons,
-               by_refs ? targetRefsHint(context, meta, target)
-                       : selectorHint(context, meta, target));
+  context.warn(
+      meta.location, objectName(meta), field, kPolicyNotApplied,
+      "applies to no gateway workload this configuration serves, so Portcullis ignores "
+      "it: " +
+          reasons,
+      by_refs ? targetRefsHint(context, meta, target) : selectorHint(context, meta, target));
 }
 
 // Whether an enforced ALLOW policy with rules, other than `except`, attaches to `workload`.
@@ -154,8 +153,7 @@ bool otherAllowAttaches(const Context& context, const config::AuthorizationPolic
         policy.dry_run || policy.rules.empty()) {
       continue;
     }
-    if (snapshot::policyApplies(policy.target, policy.meta.ns, workload,
-                                context.rootNamespace())) {
+    if (snapshot::policyApplies(policy.target, policy.meta.ns, workload, context.rootNamespace())) {
       return true;
     }
   }
@@ -213,13 +211,12 @@ void checkAllowNothing(Context& context) {
       }
     }
     const std::string consequence =
-        unguarded.empty()
-            ? ""
-            : ". No other ALLOW policy with rules applies to the " + unguarded +
-                  ", so it answers every request with 403 \"RBAC: access denied\"";
+        unguarded.empty() ? ""
+                          : ". No other ALLOW policy with rules applies to the " + unguarded +
+                                ", so it answers every request with 403 \"RBAC: access denied\"";
 
-    const bool mesh_wide = policy.meta.ns == context.rootNamespace() &&
-                           !policy.target.selector && policy.target.target_refs.empty();
+    const bool mesh_wide = policy.meta.ns == context.rootNamespace() && !policy.target.selector &&
+                           policy.target.target_refs.empty();
     if (mesh_wide) {
       context.warn(policy.meta.location, objectName(policy.meta), "spec", kMeshWideAllowNothing,
                    "an ALLOW policy without rules and without a selector in the root namespace " +

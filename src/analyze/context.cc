@@ -24,6 +24,33 @@ void addPort(ServedWorkload& served, uint32_t gateway_port, const snapshot::Port
                                                          : static_cast<uint16_t>(gateway_port));
 }
 
+std::vector<snapshot::Workload> destinationWorkloads(const config::ResourceSet& resources) {
+  std::vector<snapshot::Workload> destinations;
+  auto add = [&destinations](const std::string& ns, const config::Labels& labels) {
+    snapshot::Workload workload;
+    workload.ns = ns;
+    workload.labels = labels;
+    destinations.push_back(std::move(workload));
+  };
+  for (const auto& entry : resources.service_entries) {
+    for (const auto& endpoint : entry.endpoints) {
+      if (!endpoint.labels.empty()) {
+        add(entry.meta.ns, endpoint.labels);
+      }
+    }
+    if (!entry.workload_selector) {
+      continue;
+    }
+    for (const auto& workload_entry : resources.workload_entries) {
+      if (workload_entry.meta.ns == entry.meta.ns &&
+          labelsContain(workload_entry.endpoint.labels, *entry.workload_selector)) {
+        add(workload_entry.meta.ns, workload_entry.endpoint.labels);
+      }
+    }
+  }
+  return destinations;
+}
+
 }  // namespace
 
 std::vector<ServedWorkload> servedWorkloads(const config::ResourceSet& resources,
@@ -65,10 +92,13 @@ std::vector<ServedWorkload> servedWorkloads(const config::ResourceSet& resources
 }
 
 Context::Context(const config::ResourceSet& resources, const snapshot::BuildOptions& options)
-    : resources_(resources), options_(options), served_(servedWorkloads(resources, options)) {}
+    : resources_(resources),
+      options_(options),
+      served_(servedWorkloads(resources, options)),
+      destinations_(destinationWorkloads(resources)) {}
 
-std::vector<const ServedWorkload*> Context::attachedWorkloads(
-    const config::WorkloadTarget& target, const std::string& ns) const {
+std::vector<const ServedWorkload*> Context::attachedWorkloads(const config::WorkloadTarget& target,
+                                                              const std::string& ns) const {
   std::vector<const ServedWorkload*> attached;
   for (const auto& served : served_) {
     if (snapshot::policyApplies(target, ns, served.workload, rootNamespace())) {
@@ -76,6 +106,13 @@ std::vector<const ServedWorkload*> Context::attachedWorkloads(
     }
   }
   return attached;
+}
+
+bool Context::attachesToDestination(const config::WorkloadTarget& target,
+                                    const std::string& ns) const {
+  return std::any_of(destinations_.begin(), destinations_.end(), [&](const auto& workload) {
+    return snapshot::policyApplies(target, ns, workload, rootNamespace());
+  });
 }
 
 std::vector<AppliedJwtRule> Context::jwtRulesFor(const snapshot::Workload& workload) const {

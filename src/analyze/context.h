@@ -1,5 +1,5 @@
-// What every analysis needs: the resources, the gateway workloads they serve, which policies
-// attach to which workload, and the list of findings. Internal to the analyze module.
+// Shared state of the analyses: the resources, the gateway workloads they serve, policy
+// attachment and the list of findings. Internal to the analyze module.
 #pragma once
 
 #include <set>
@@ -44,6 +44,12 @@ class Context {
   std::vector<const ServedWorkload*> attachedWorkloads(const config::WorkloadTarget& target,
                                                        const std::string& ns) const;
 
+  // Whether such a policy attaches to a workload behind a route: a ServiceEntry endpoint with
+  // labels, or a WorkloadEntry that a ServiceEntry's workloadSelector picks. Portcullis
+  // enforces those policies after the gateway's, as the workload's sidecar would, and there
+  // the gateway is an mTLS peer.
+  bool attachesToDestination(const config::WorkloadTarget& target, const std::string& ns) const;
+
   // The jwtRules of every RequestAuthentication attached to `workload`, in load order.
   std::vector<AppliedJwtRule> jwtRulesFor(const snapshot::Workload& workload) const;
 
@@ -58,6 +64,7 @@ class Context {
   const config::ResourceSet& resources_;
   const snapshot::BuildOptions& options_;
   std::vector<ServedWorkload> served_;
+  std::vector<snapshot::Workload> destinations_;
   std::vector<Finding> findings_;
   std::set<std::tuple<std::string, std::string, std::string, std::string, int, int>> seen_;
 };

@@ -1,7 +1,7 @@
 // Analysis of the jwtRules that apply to one gateway workload together. Istio turns each rule
-// into its own Envoy JWT provider, unions them, and has every provider check each token found
-// at its own locations: a token passes when one provider accepts it, but a provider that finds
-// another issuer's token fails, and so does the request when every provider fails.
+// into its own Envoy JWT provider, and every provider checks each token found at its own
+// locations. A token passes when one provider accepts it. A provider that finds another
+// issuer's token fails, and the request fails when every provider does.
 #include <algorithm>
 #include <cctype>
 
@@ -38,9 +38,10 @@ std::string lower(std::string text) {
   return text;
 }
 
-// Where a rule reads tokens, with Envoy's defaults when the rule names no location: the
-// Authorization header (prefix "Bearer ") and the access_token query parameter. Header
-// prefixes are left out: two rules reading one header both see every token in it.
+// Returns the locations a rule reads tokens from, with Envoy's defaults when the rule names
+// none: the Authorization header (prefix "Bearer ") and the access_token query parameter.
+// Header prefixes are left out, because two rules reading one header both see every token in
+// it.
 std::vector<TokenLocation> locationsOf(const config::JwtRule& rule) {
   std::vector<TokenLocation> locations;
   for (const auto& header : rule.from_headers) {
@@ -86,16 +87,15 @@ std::string describeAll(const std::vector<TokenLocation>& locations) {
 }
 
 std::string describeRule(const AppliedJwtRule& applied) {
-  return objectName(applied.policy->meta) + " jwtRules[" + std::to_string(applied.index) +
-         "] (" + where(applied.rule->location) + ")";
+  return objectName(applied.policy->meta) + " jwtRules[" + std::to_string(applied.index) + "] (" +
+         where(applied.rule->location) + ")";
 }
 
 std::string ruleField(const AppliedJwtRule& applied) {
   return "spec.jwtRules[" + std::to_string(applied.index) + "]";
 }
 
-void checkSameIssuer(Context& context, const AppliedJwtRule& earlier,
-                     const AppliedJwtRule& later) {
+void checkSameIssuer(Context& context, const AppliedJwtRule& earlier, const AppliedJwtRule& later) {
   const config::JwtRule& a = *earlier.rule;
   const config::JwtRule& b = *later.rule;
   const bool other_keys = a.jwks != b.jwks || a.jwks_uri != b.jwks_uri;
@@ -127,7 +127,8 @@ void checkSameIssuer(Context& context, const AppliedJwtRule& earlier,
 // Whether a request can carry two tokens at `shared` locations: two of them, or one header
 // sent twice. A query parameter or cookie gives one token only, its first value.
 bool holdsTwoTokens(const std::vector<TokenLocation>& shared) {
-  return shared.size() >= 2 || (shared.size() == 1 && shared[0].kind == TokenLocation::Kind::Header);
+  return shared.size() >= 2 ||
+         (shared.size() == 1 && shared[0].kind == TokenLocation::Kind::Header);
 }
 
 void checkSharedLocations(Context& context, const std::vector<AppliedJwtRule>& rules,
@@ -142,9 +143,8 @@ void checkSharedLocations(Context& context, const std::vector<AppliedJwtRule>& r
     }
     const std::vector<TokenLocation> earlier_locations = locationsOf(*rules[i].rule);
     std::vector<TokenLocation> shared;
-    std::set_intersection(later_locations.begin(), later_locations.end(),
-                          earlier_locations.begin(), earlier_locations.end(),
-                          std::back_inserter(shared));
+    std::set_intersection(later_locations.begin(), later_locations.end(), earlier_locations.begin(),
+                          earlier_locations.end(), std::back_inserter(shared));
     if (!holdsTwoTokens(shared)) {
       continue;
     }
@@ -164,13 +164,13 @@ void checkSharedLocations(Context& context, const std::vector<AppliedJwtRule>& r
           ? "one at " + all_shared[0].describe() + " and one at " + all_shared[1].describe()
           : "in two " + all_shared[0].name + " header lines";
   context.warn(
-      later.rule->location, objectName(later.policy->meta), ruleField(later),
-      kSharedTokenLocation,
-      "issuer \"" + later.rule->issuer + "\" reads tokens where other issuers' rules do: " +
-          others +
+      later.rule->location, objectName(later.policy->meta), ruleField(later), kSharedTokenLocation,
+      "issuer \"" + later.rule->issuer +
+          "\" reads tokens where other issuers' rules do: " + others +
           ". Each rule checks every token found at its locations, so one token passes through "
           "the rule of its issuer, but a request that carries tokens of two of these issuers (" +
-          example + ") is rejected with 401 \"Jwt issuer is not configured\": every rule finds "
+          example +
+          ") is rejected with 401 \"Jwt issuer is not configured\": every rule finds "
           "the other issuer's token and fails",
       "if clients may send tokens of several issuers at once, give each issuer its own "
       "location with fromHeaders or fromParams; otherwise nothing needs to change");

@@ -1,7 +1,7 @@
 // Analysis of AuthorizationPolicy rules that can never match at a gateway, or whose negated
-// fields hold for every request: peer identities need mTLS, which external clients do not
-// use; request principals and claims need a RequestAuthentication with a matching issuer;
-// `ports` compare the port the gateway listens on.
+// fields hold for every request. Peer identities need mTLS, which external clients do not use.
+// Request principals and claims need a RequestAuthentication with a matching issuer. `ports`
+// compare the port the gateway listens on.
 #include <algorithm>
 
 #include "analyze/context.h"
@@ -27,7 +27,7 @@ struct FieldFinding {
   enum class Effect { NeverMatches, SomeValuesNeverMatch, AlwaysHolds } effect;
 };
 
-// What a rule's `from`, `to` and `when` lists look like after the analysis.
+// Dead parts of one rule's `from`, `to` and `when` lists, found by the analysis.
 struct RuleShape {
   std::vector<bool> dead_from;  // per entry: some field of it never matches
   std::vector<bool> dead_to;
@@ -163,8 +163,8 @@ class RuleAnalyzer {
         {"trustDomains", "notTrustDomains", source.trust_domains, source.not_trust_domains},
     };
     for (const auto& field : peer_fields) {
-      checkPeerIdentity(path + "." + std::string(field.name), path + "." +
-                        std::string(field.not_name), source.location, field.values,
+      checkPeerIdentity(path + "." + std::string(field.name),
+                        path + "." + std::string(field.not_name), source.location, field.values,
                         field.not_values, out);
     }
     checkRequestPrincipals(path + ".requestPrincipals", path + ".notRequestPrincipals",
@@ -182,16 +182,16 @@ class RuleAnalyzer {
     const std::string& key = condition.key;
     const std::string field = path + " " + key;
     const std::string not_field = field + " notValues";
-    if (key == "source.principal" || key == "source.namespace" ||
-        key == "source.serviceAccount" || key == "source.trustDomain") {
+    if (key == "source.principal" || key == "source.namespace" || key == "source.serviceAccount" ||
+        key == "source.trustDomain") {
       checkPeerIdentity(field, not_field, condition.location, condition.values,
                         condition.not_values, out);
     } else if (key == "connection.sni" && !condition.values.empty()) {
-      out.push_back(FieldFinding{
-          field, condition.location, kSniNeverPresent,
-          "Portcullis serves plain HTTP only, so connections carry no TLS server name",
-          "match the requested host with to.operation.hosts instead", 
-          FieldFinding::Effect::NeverMatches});
+      out.push_back(
+          FieldFinding{field, condition.location, kSniNeverPresent,
+                       "Portcullis serves plain HTTP only, so connections carry no TLS server name",
+                       "match the requested host with to.operation.hosts instead",
+                       FieldFinding::Effect::NeverMatches});
     } else if (key == "request.auth.principal") {
       checkRequestPrincipals(field, not_field, condition.location, condition.values,
                              condition.not_values, out);
@@ -217,8 +217,8 @@ class RuleAnalyzer {
     } else if (!not_values.empty()) {
       out.push_back(FieldFinding{not_field, location, kPeerIdentityNeverPresent,
                                  "external clients of a gateway present no mTLS peer identity, "
-                                 "so the negation of " + quotedList(not_values) +
-                                     " holds for every request",
+                                 "so the negation of " +
+                                     quotedList(not_values) + " holds for every request",
                                  std::string(kPeerIdentityHint),
                                  FieldFinding::Effect::AlwaysHolds});
     }
@@ -252,8 +252,7 @@ class RuleAnalyzer {
   bool checkJwtPresent(const std::string& field, const std::string& not_field,
                        const config::SourceLocation& location,
                        const std::vector<std::string>& values,
-                       const std::vector<std::string>& not_values,
-                       std::vector<FieldFinding>& out) {
+                       const std::vector<std::string>& not_values, std::vector<FieldFinding>& out) {
     if (anyJwtRule()) {
       return false;
     }
@@ -264,10 +263,10 @@ class RuleAnalyzer {
                                  why + " that any of " + quotedList(values) + " could match",
                                  noJwtHint(), FieldFinding::Effect::NeverMatches});
     } else if (!not_values.empty()) {
-      out.push_back(FieldFinding{not_field, location, kNoRequestAuthentication,
-                                 why + ", so the negation of " + quotedList(not_values) +
-                                     " holds for every request",
-                                 noJwtHint(), FieldFinding::Effect::AlwaysHolds});
+      out.push_back(FieldFinding{
+          not_field, location, kNoRequestAuthentication,
+          why + ", so the negation of " + quotedList(not_values) + " holds for every request",
+          noJwtHint(), FieldFinding::Effect::AlwaysHolds});
     }
     return true;
   }
@@ -327,8 +326,7 @@ class RuleAnalyzer {
   }
 
   void checkClaims(const std::string& field, const std::string& not_field,
-                   const config::SourceLocation& location,
-                   const std::vector<std::string>& values,
+                   const config::SourceLocation& location, const std::vector<std::string>& values,
                    const std::vector<std::string>& not_values, std::vector<FieldFinding>& out) {
     checkJwtPresent(field, not_field, location, values, not_values, out);
   }
@@ -373,8 +371,8 @@ class RuleAnalyzer {
     const bool all = unused.size() == values.size();
     out.push_back(FieldFinding{
         field, location, kPortNotServed,
-        (all ? "no port of " + quotedList(unused) + " is" : "the ports " + quotedList(unused) +
-                                                              " are not") +
+        (all ? "no port of " + quotedList(unused) + " is"
+             : "the ports " + quotedList(unused) + " are not") +
             " one the gateway listens on (" + listening + ")",
         "ports conditions compare the port the gateway listens on, after --port-map" + advice,
         all ? FieldFinding::Effect::NeverMatches : FieldFinding::Effect::SomeValuesNeverMatch});
@@ -393,6 +391,12 @@ void checkRules(Context& context) {
     auto workloads = context.attachedWorkloads(policy.target, policy.meta.ns);
     if (workloads.empty()) {
       continue;  // written for other workloads, where these fields may well match
+    }
+    if (context.attachesToDestination(policy.target, policy.meta.ns)) {
+      // NOTE: the policy also runs at a workload behind a route, where the gateway is the
+      // mTLS peer and other ports and RequestAuthentications apply. The analyses here cover
+      // the gateway's side only, so they stay silent rather than report a rule as dead.
+      continue;
     }
     RuleAnalyzer(context, policy, std::move(workloads)).run();
   }

@@ -26,6 +26,7 @@ namespace json = boost::json;
 
 struct ParsedRequest {
   std::string method;
+  std::string url;        // as given in --request
   std::string authority;  // as it would be sent in Host
   uint32_t port = 80;     // gateway port the request is sent to
   std::string scheme = "http";
@@ -40,6 +41,7 @@ bool parseRequest(const std::string& text, ParsedRequest& out, std::string& erro
   }
   out.method = text.substr(0, space);
   const std::string url = text.substr(space + 1);
+  out.url = url;
   auto parsed = boost::urls::parse_absolute_uri(url);
   if (!parsed || (parsed->scheme() != "http" && parsed->scheme() != "https")) {
     error = "--request URL \"" + url + "\" is not an absolute http or https URL";
@@ -99,37 +101,549 @@ json::array traceJson(const proxy::Outcome& outcome) {
   return trace;
 }
 
-void printText(const json::object& result) {
-  std::cout << "status: " << result.at("status").to_number<int64_t>() << "\n";
-  if (result.contains("upstream")) {
-    const auto& upstream = result.at("upstream").as_object();
-    std::cout << "forwarded to " << upstream.at("cluster").as_string().c_str() << " as "
-              << upstream.at("path").as_string().c_str() << "\n";
-    for (const auto& [name, value] : upstream.at("headers").as_object()) {
-      std::cout << "  " << std::string(name) << ": " << value.as_string().c_str() << "\n";
+// ---------------------------------------------------------------------------------------------
+// Stages: the decision explained in pipeline order, one entry per step, for a person who wrote
+// the policies. Each entry has `stage` (normalization, custom, jwt, authz, routing) and a
+// `detail` sentence. The entry that sums up a stage also has `outcome`.
+
+std::string_view pathNormalizationName(config::PathNormalization mode) {
+  switch (mode) {
+    case config::PathNormalization::None:
+      return "NONE";
+    case config::PathNormalization::Base:
+      return "BASE";
+    case config::PathNormalization::MergeSlashes:
+      return "MERGE_SLASHES";
+    case config::PathNormalization::DecodeAndMergeSlashes:
+      return "DECODE_AND_MERGE_SLASHES";
+  }
+  return "BASE";
+}
+
+// The pipeline step that replied locally, from the reply's response code details.
+enum class StoppedAt { Normalization, Custom, Jwt, Authz, Routing, Nowhere };
+
+StoppedAt stoppedAt(const proxy::Outcome& outcome) {
+  if (!outcome.reply || outcome.workload != nullptr) {
+    // A reply after the gateway's stages comes from the destination workload's stage.
+    return StoppedAt::Nowhere;
+  }
+  const std::string& details = outcome.reply->details;
+  if (details == "invalid_method" || details == "missing_host_header" ||
+      details == "path_normalization_failed") {
+    return StoppedAt::Normalization;
+  }
+  if (details == "ext_authz_unavailable") {
+    return StoppedAt::Custom;
+  }
+  if (details.starts_with("jwt_authn_access_denied")) {
+    return StoppedAt::Jwt;
+  }
+  if (details.starts_with("rbac_access_denied")) {
+    return StoppedAt::Authz;
+  }
+  return StoppedAt::Routing;
+}
+
+// Describes the locations where a provider looks for tokens, in the authenticator's words.
+std::string providerLocations(const authn::Provider& provider) {
+  std::string out;
+  auto add = [&out](const std::string& text) {
+    out += (out.empty() ? "" : ", ") + text;
+  };
+  for (const auto& header : provider.from_headers) {
+    std::string name = header.name;
+    for (char& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     }
+    add("header " + name + (header.prefix.empty() ? "" : " (prefix \"" + header.prefix + "\")"));
+  }
+  for (const auto& param : provider.from_params) {
+    add("query parameter " + param);
+  }
+  for (const auto& cookie : provider.from_cookies) {
+    add("cookie " + cookie);
+  }
+  return out;
+}
+
+class Explanation {
+ public:
+  // `host` is the Host header the client sent.
+  Explanation(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+              const proxy::Outcome& outcome, const ParsedRequest& parsed, std::string host)
+      : snapshot_(snapshot),
+        listener_(listener),
+        outcome_(outcome),
+        parsed_(parsed),
+        host_(std::move(host)),
+        stopped_(stoppedAt(outcome)) {}
+
+  json::array stages() {
+    addNormalization();
+    if (reached(StoppedAt::Custom)) {
+      addCustom();
+    } else {
+      notReached("custom");
+    }
+    if (reached(StoppedAt::Jwt)) {
+      addJwt();
+    } else {
+      notReached("jwt");
+    }
+    if (reached(StoppedAt::Authz)) {
+      addAuthz();
+    } else {
+      notReached("authz");
+    }
+    if (reached(StoppedAt::Routing)) {
+      addRouting();
+    } else {
+      notReached("routing");
+    }
+    if (outcome_.workload != nullptr) {
+      addWorkload(*outcome_.workload);
+    }
+    return std::move(stages_);
+  }
+
+ private:
+  // Whether the pipeline ran `step`: every step up to the one that replied locally.
+  bool reached(StoppedAt step) const {
+    return static_cast<int>(step) <= static_cast<int>(stopped_);
+  }
+
+  void add(json::object entry) { stages_.push_back(std::move(entry)); }
+
+  void summary(std::string_view stage, std::string_view outcome, std::string detail) {
+    add(json::object{{"stage", stage}, {"outcome", outcome}, {"detail", std::move(detail)}});
+  }
+
+  void notReached(std::string_view stage) {
+    summary(stage, "not reached", "not reached: an earlier stage replied");
+  }
+
+  void addNormalization() {
+    const std::string mode = "pathNormalization " +
+                             std::string(pathNormalizationName(snapshot_.mesh.path_normalization));
+    if (stopped_ == StoppedAt::Normalization) {
+      const std::string note = outcome_.notes.empty() ? "rejected" : outcome_.notes.front();
+      summary("normalization", "rejected", note + " (" + mode + ")");
+      return;
+    }
+    const std::string original(portcullis::http::pathOf(parsed_.target));
+    const std::string normalized(portcullis::http::pathOf(normalizedTarget()));
+    if (normalized == original) {
+      summary("normalization", "unchanged",
+              "path \"" + original + "\" is already normal (" + mode + ")");
+    } else {
+      summary("normalization", "normalized",
+              "path \"" + original + "\" becomes \"" + normalized + "\" (" + mode + ")");
+    }
+  }
+
+  // Trace entries of one action, in evaluation order.
+  std::vector<const authz::TraceEntry*> entriesOf(bool custom) const {
+    std::vector<const authz::TraceEntry*> entries;
+    if (!outcome_.authz_trace) {
+      return entries;
+    }
+    const auto& all = outcome_.authz_trace->entries;
+    const size_t end = outcome_.workload ? outcome_.workload_trace_begin : all.size();
+    for (size_t i = 0; i < end && i < all.size(); ++i) {
+      if ((all[i].action == "CUSTOM") == custom) {
+        entries.push_back(&all[i]);
+      }
+    }
+    return entries;
+  }
+
+  // The destination workload's stages, as its sidecar would run them: its JWT rules on the
+  // request as forwarded, then its policies with the gateway as mTLS peer.
+  void addWorkload(const snapshot::DestinationWorkload& workload) {
+    const std::string who = workload.origin + " (" + workload.workload.describe() + ")";
+    summary("workload", "applies",
+            "the endpoint is " + who + "; its policies apply next, with the gateway as mTLS "
+            "peer \"" + listener_.principal + "\"");
+    const authn::Result& authn = outcome_.workload_authn;
+    if (workload.authn && !workload.authn->empty()) {
+      for (const auto& token : authn.tokens) {
+        add(json::object{{"stage", "workload-jwt"},
+                         {"provider", token.provider},
+                         {"issuer", ""},
+                         {"location", token.location},
+                         {"status", std::string(jwt::statusName(token.status))},
+                         {"detail", token.status == jwt::Status::Ok
+                                        ? std::string("verified")
+                                        : std::string(jwt::statusMessage(token.status))}});
+      }
+      if (authn.status != jwt::Status::Ok) {
+        summary("workload-jwt", "rejected",
+                "rejected with 401 \"" + std::string(jwt::statusMessage(authn.status)) + "\"");
+        return;
+      }
+      summary("workload-jwt", authn.identity ? "verified" : "no token",
+              authn.identity ? "verified by " + authn.provider->origin
+                             : std::string("no token found for the workload's jwtRules"));
+    }
+    if (!workload.authz || workload.authz->empty()) {
+      summary("workload-authz", "allowed", "no AuthorizationPolicy applies to the workload");
+      return;
+    }
+    if (outcome_.authz_trace) {
+      const auto& all = outcome_.authz_trace->entries;
+      for (size_t i = outcome_.workload_trace_begin; i < all.size(); ++i) {
+        addPolicyEntry(all[i], effectOf(all[i]), "workload-authz");
+      }
+    }
+    const authz::Decision& decision = outcome_.workload_authz;
+    if (!decision.allowed && !decision.policy.empty()) {
+      summary("workload-authz", "denied",
+              "denied by DENY policy " + std::string(decision.policy) + " rule " +
+                  std::to_string(decision.rule));
+    } else if (!decision.allowed) {
+      summary("workload-authz", "denied",
+              "denied: ALLOW policies apply to the workload and none of their rules matched");
+    } else if (!decision.policy.empty()) {
+      summary("workload-authz", "allowed",
+              "allowed by ALLOW policy " + std::string(decision.policy) + " rule " +
+                  std::to_string(decision.rule));
+    } else {
+      summary("workload-authz", "allowed",
+              "allowed: no DENY rule matched and no enforced ALLOW policy applies");
+    }
+  }
+
+  void addPolicyEntry(const authz::TraceEntry& entry, std::string effect,
+                      std::string_view stage = {}) {
+    if (stage.empty()) {
+      stage = entry.action == "CUSTOM" ? "custom" : "authz";
+    }
+    json::object object{{"stage", stage},
+                        {"policy", entry.policy},
+                        {"action", entry.action},
+                        {"rule", entry.rule},
+                        {"matched", entry.matched},
+                        {"dry_run", entry.dry_run},
+                        {"detail", entry.detail + effect}};
+    add(std::move(object));
+  }
+
+  void addCustom() {
+    const auto entries = entriesOf(true);
+    if (entries.empty()) {
+      summary("custom", "none", "no CUSTOM policy applies to this gateway");
+      return;
+    }
+    for (const authz::TraceEntry* entry : entries) {
+      addPolicyEntry(*entry, "");
+    }
+    if (stopped_ == StoppedAt::Custom) {
+      summary("custom", "denied",
+              "a CUSTOM rule matched; external authorization is not implemented, so the "
+              "request is denied with 403");
+    } else {
+      summary("custom", "passed", "no CUSTOM rule matched");
+    }
+  }
+
+  void addJwt() {
+    if (!listener_.authn || listener_.authn->empty()) {
+      summary("jwt", "none",
+              "no RequestAuthentication applies to this gateway; the request continues without "
+              "identity");
+      return;
+    }
+    if (outcome_.authn.cors_bypassed) {
+      summary("jwt", "bypassed",
+              "CORS preflight (OPTIONS with Origin and Access-Control-Request-Method): JWT "
+              "checks are skipped, as Envoy's bypass_cors_preflight does");
+      return;
+    }
+    const authn::Provider* accepted = outcome_.authn.provider;
+    bool after_accepted = false;
+    for (const auto& provider : listener_.authn->providers()) {
+      json::object base{
+          {"stage", "jwt"}, {"provider", provider.origin}, {"issuer", provider.issuer}};
+      if (after_accepted) {
+        base["status"] = "NotChecked";
+        base["detail"] = "not checked: " + accepted->origin + " already accepted the token";
+        add(std::move(base));
+        continue;
+      }
+      bool found = false;
+      for (const auto& token : outcome_.authn.tokens) {
+        if (token.provider != provider.origin) {
+          continue;
+        }
+        found = true;
+        json::object entry = base;
+        entry["location"] = token.location;
+        entry["status"] = std::string(jwt::statusName(token.status));
+        entry["detail"] = token.status == jwt::Status::Ok
+                              ? std::string("verified")
+                              : std::string(jwt::statusMessage(token.status));
+        add(std::move(entry));
+      }
+      if (!found) {
+        base["location"] = providerLocations(provider);
+        base["status"] = std::string(jwt::statusName(jwt::Status::JwtMissed));
+        base["detail"] = "no token";
+        add(std::move(base));
+      }
+      after_accepted = &provider == accepted;
+    }
+    if (stopped_ == StoppedAt::Jwt) {
+      summary("jwt", "rejected",
+              "rejected with " + std::to_string(outcome_.reply->status) + " \"" +
+                  std::string(jwt::statusMessage(outcome_.authn.status)) + "\"");
+    } else if (outcome_.authn.identity) {
+      const jwt::Jwt& token = *outcome_.authn.identity;
+      summary("jwt", "verified",
+              "verified by " + accepted->origin + "; request principal \"" + token.iss + "/" +
+                  token.sub + "\"");
+    } else {
+      summary("jwt", "no token",
+              "no token found; the request continues without identity, so requestPrincipals "
+              "and request.auth conditions cannot match");
+    }
+  }
+
+  std::string effectOf(const authz::TraceEntry& entry) const {
+    if (entry.rule >= 0 || !entry.matched || entry.dry_run) {
+      return "";
+    }
+    if (entry.action == "DENY") {
+      return ", so the request is denied";
+    }
+    if (entry.action == "AUDIT") {
+      return ", so the request is marked for audit logging";
+    }
+    if (entry.action == "ALLOW") {
+      return ", so the request is allowed";
+    }
+    return "";
+  }
+
+  void addAuthz() {
+    const auto entries = entriesOf(false);
+    if (entries.empty()) {
+      summary("authz", "allowed",
+              "no AuthorizationPolicy with action ALLOW, DENY or AUDIT "
+              "applies to this gateway; allowed");
+      return;
+    }
+    for (const authz::TraceEntry* entry : entries) {
+      addPolicyEntry(*entry, effectOf(*entry));
+    }
+    const authz::Decision& decision = outcome_.authz;
+    const std::string audit = decision.audit ? " (marked for audit logging)" : "";
+    if (!decision.allowed && !decision.policy.empty()) {
+      summary("authz", "denied",
+              "denied by DENY policy " + std::string(decision.policy) + " rule " +
+                  std::to_string(decision.rule) + audit);
+    } else if (!decision.allowed) {
+      summary(
+          "authz", "denied",
+          "denied: ALLOW policies apply to this gateway and none of their rules matched" + audit);
+    } else if (!decision.policy.empty()) {
+      summary("authz", "allowed",
+              "allowed by ALLOW policy " + std::string(decision.policy) + " rule " +
+                  std::to_string(decision.rule) + audit);
+    } else {
+      summary("authz", "allowed",
+              "allowed: no DENY rule matched and no enforced ALLOW policy applies" + audit);
+    }
+  }
+
+  void addRouting() {
+    const proxy::Forward& forward = outcome_.forward;
+    if (!forward.route) {
+      summary("routing", "no route",
+              "no route of port " + std::to_string(listener_.gateway_port) + " matches host \"" +
+                  host_ + "\" and path \"" +
+                  std::string(portcullis::http::pathOf(normalizedTarget())) + "\": 404");
+      return;
+    }
+    std::string detail = "routed by " + forward.route->origin;
+    if (!forward.cluster) {
+      summary("routing", "no upstream",
+              detail + ", which has no usable destination: 503 no healthy upstream");
+      return;
+    }
+    detail += " to " + forward.cluster->name;
+    if (forward.cluster->endpoints.empty()) {
+      summary("routing", "no upstream",
+              detail + ", which has no endpoints: 503 no healthy upstream");
+      return;
+    }
+    if (forward.timeout.count() > 0) {
+      detail += " with timeout " + std::to_string(forward.timeout.count()) + " ms";
+    }
+    summary("routing", "routed", detail);
+  }
+
+  std::string normalizedTarget() const {
+    std::string normalized;
+    portcullis::http::normalizeTarget(parsed_.target, snapshot_.mesh.path_normalization,
+                                      normalized);
+    return normalized;
+  }
+
+  const snapshot::Snapshot& snapshot_;
+  const snapshot::Listener& listener_;
+  const proxy::Outcome& outcome_;
+  const ParsedRequest& parsed_;
+  std::string host_;
+  StoppedAt stopped_;
+  json::array stages_;
+};
+
+// Headers the upstream receives that the client did not send, or sent with another value.
+json::object addedHeaders(const json::object& original, const json::object& upstream) {
+  json::object added;
+  for (const auto& [name, value] : upstream) {
+    const auto* before = original.if_contains(name);
+    if (before == nullptr || *before != value) {
+      added[name] = value;
+    }
+  }
+  return added;
+}
+
+json::array removedHeaders(const json::object& original, const json::object& upstream) {
+  json::array removed;
+  for (const auto& [name, value] : original) {
+    if (!upstream.contains(name)) {
+      removed.push_back(json::string(name));
+    }
+  }
+  return removed;
+}
+
+// Describes whether the verified token reaches the upstream, and at which location.
+json::object tokenJson(const proxy::Outcome& outcome) {
+  const authn::Provider& provider = *outcome.authn.provider;
+  std::string location;
+  for (const auto& token : outcome.authn.tokens) {
+    if (token.provider == provider.origin && token.status == jwt::Status::Ok) {
+      location = token.location;
+      break;
+    }
+  }
+  bool kept = provider.forward_original_token;
+  std::string detail;
+  if (kept) {
+    detail = "kept in " + location + " (forwardOriginalToken: true)";
+  } else if (location.starts_with("cookie")) {
+    kept = true;
+    detail = "kept in " + location + " (cookies are never stripped)";
   } else {
-    std::cout << "body: " << result.at("body").as_string().c_str() << "\n";
+    detail = "stripped from " + location + " (forwardOriginalToken is false)";
+  }
+  return json::object{{"location", location}, {"kept", kept}, {"detail", detail}};
+}
+
+std::string stageLabel(const json::object& entry) {
+  const std::string stage(entry.at("stage").as_string());
+  if (entry.contains("outcome")) {
+    if (stage == "custom") {
+      return "CUSTOM";
+    }
+    if (stage == "jwt") {
+      return "JWT";
+    }
+    if (stage == "authz") {
+      return "authorization";
+    }
+    if (stage == "workload-jwt") {
+      return "workload JWT";
+    }
+    if (stage == "workload-authz") {
+      return "workload authorization";
+    }
+    return stage;
+  }
+  if (entry.contains("policy")) {
+    if (entry.at("rule").to_number<int64_t>() >= 0) {
+      return "";  // a rule line under its policy line
+    }
+    return std::string(entry.at("action").as_string()) + " " +
+           std::string(entry.at("policy").as_string());
+  }
+  if (entry.contains("provider")) {
+    std::string label = (stage == "workload-jwt" ? "workload JWT " : "JWT ") +
+                        std::string(entry.at("provider").as_string());
+    const auto& issuer = entry.at("issuer").as_string();
+    if (!issuer.empty()) {
+      label += " (issuer " + std::string(issuer) + ")";
+    }
+    if (const auto* location = entry.if_contains("location")) {
+      label += " at " + std::string(location->as_string());
+    }
+    return label;
+  }
+  return stage;
+}
+
+void printText(const json::object& result) {
+  const auto& request = result.at("request").as_object();
+  std::cout << "request: " << request.at("method").as_string().c_str() << " "
+            << request.at("url").as_string().c_str() << " (gateway port "
+            << request.at("gateway_port").to_number<int64_t>() << ", listening on "
+            << request.at("listen_port").to_number<int64_t>() << ")\n";
+  for (const auto& value : result.at("stages").as_array()) {
+    const auto& entry = value.as_object();
+    const std::string label = stageLabel(entry);
+    std::string detail(entry.at("detail").as_string());
+    // The status name of a rejected token, as jwt_verify_lib names it.
+    if (const auto* status = entry.if_contains("status");
+        status != nullptr && status->as_string() != "NotChecked" && status->as_string() != "Ok" &&
+        status->as_string() != jwt::statusName(jwt::Status::JwtMissed)) {
+      detail += " [" + std::string(status->as_string()) + "]";
+    }
+    if (label.empty()) {
+      std::cout << "    " << detail << "\n";
+    } else {
+      std::cout << label << ": " << detail << "\n";
+    }
+  }
+
+  std::cout << "answer: " << result.at("status").to_number<int64_t>();
+  if (result.contains("upstream")) {
+    std::cout << ", forwarded (the upstream's own status is unknown offline)\n";
+  } else {
+    std::cout << " \"" << result.at("body").as_string().c_str() << "\"\n";
     for (const auto& [name, value] : result.at("headers").as_object()) {
       std::cout << "  " << std::string(name) << ": " << value.as_string().c_str() << "\n";
     }
   }
-  if (result.contains("identity")) {
-    std::cout << "identity: " << json::serialize(result.at("identity")) << "\n";
+  if (const auto* principal = result.if_contains("principal")) {
+    std::cout << "identity: " << principal->as_string().c_str() << ", claims "
+              << json::serialize(result.at("identity")) << "\n";
   }
-  std::cout << "trace:\n";
-  for (const auto& entry : result.at("trace").as_array()) {
-    const auto& object = entry.as_object();
-    std::cout << "  [" << object.at("stage").as_string().c_str() << "] ";
-    if (object.contains("policy")) {
-      std::cout << object.at("action").as_string().c_str() << " "
-                << object.at("policy").as_string().c_str() << ": ";
-    }
-    if (object.contains("location")) {
-      std::cout << object.at("provider").as_string().c_str() << " at "
-                << object.at("location").as_string().c_str() << ": ";
-    }
-    std::cout << object.at("detail").as_string().c_str() << "\n";
+  if (!result.contains("upstream")) {
+    return;
+  }
+  const auto& upstream = result.at("upstream").as_object();
+  std::cout << "upstream request: " << request.at("method").as_string().c_str() << " "
+            << upstream.at("path").as_string().c_str() << " to "
+            << upstream.at("cluster").as_string().c_str() << "\n";
+  if (upstream.at("path") != upstream.at("original_path")) {
+    std::cout << "  path changed from " << upstream.at("original_path").as_string().c_str() << "\n";
+  }
+  if (const auto* token = upstream.if_contains("token")) {
+    std::cout << "  token " << token->at("detail").as_string().c_str() << "\n";
+  }
+  for (const auto& [name, value] : upstream.at("added_headers").as_object()) {
+    std::cout << "  + " << std::string(name) << ": " << value.as_string().c_str() << "\n";
+  }
+  for (const auto& name : upstream.at("removed_headers").as_array()) {
+    std::cout << "  - " << name.as_string().c_str() << "\n";
+  }
+  std::cout << "  headers the upstream receives:\n";
+  for (const auto& [name, value] : upstream.at("headers").as_object()) {
+    std::cout << "    " << std::string(name) << ": " << value.as_string().c_str() << "\n";
   }
 }
 
@@ -206,12 +720,19 @@ int runCheck(const CheckOptions& options) {
   for (const auto& source : listener->key_sources) {
     keys.push_back(source->current());
   }
+  const json::object original_headers = headersJson(request.headers);
+  const std::string host(request.headers[http::field::host]);
   proxy::DecideOptions decide_options;
   decide_options.now = options.now >= 0 ? static_cast<uint64_t>(options.now)
                                         : static_cast<uint64_t>(std::time(nullptr));
   decide_options.trace = true;
-  proxy::Outcome outcome =
-      proxy::decide(*built.snapshot, *listener, keys, request, decide_options);
+  proxy::Outcome outcome = proxy::process(*built.snapshot, *listener, keys, request, decide_options,
+                                          proxy::newRequestId());
+
+  result["request"] = json::object{{"method", parsed.method},
+                                   {"url", parsed.url},
+                                   {"gateway_port", listener->gateway_port},
+                                   {"listen_port", listener->listen_port}};
 
   if (outcome.reply) {
     result["status"] = static_cast<int64_t>(outcome.reply->status);
@@ -226,19 +747,28 @@ int runCheck(const CheckOptions& options) {
     result["headers"] = std::move(headers);
     result["details"] = outcome.reply->details;
   } else {
-    proxy::prepareUpstreamRequest(request, outcome, proxy::newRequestId());
     // The upstream's own answer is unknown offline; 200 stands for "forwarded".
     result["status"] = 200;
     result["body"] = "";
     result["headers"] = json::object{};
     result["forwarded"] = true;
-    result["upstream"] = json::object{{"cluster", outcome.forward.cluster->name},
-                                      {"path", request.target},
-                                      {"headers", headersJson(request.headers)}};
+    json::object upstream_headers = headersJson(request.headers);
+    json::object upstream{{"cluster", outcome.forward.cluster->name},
+                          {"path", request.target},
+                          {"original_path", parsed.target},
+                          {"added_headers", addedHeaders(original_headers, upstream_headers)},
+                          {"removed_headers", removedHeaders(original_headers, upstream_headers)}};
+    if (outcome.authn.identity) {
+      upstream["token"] = tokenJson(outcome);
+    }
+    upstream["headers"] = std::move(upstream_headers);
+    result["upstream"] = std::move(upstream);
   }
   if (outcome.authn.identity) {
     result["identity"] = outcome.authn.identity->payload;
+    result["principal"] = outcome.authn.identity->iss + "/" + outcome.authn.identity->sub;
   }
+  result["stages"] = Explanation(*built.snapshot, *listener, outcome, parsed, host).stages();
   result["trace"] = traceJson(outcome);
 
   if (options.output == "json") {

@@ -57,10 +57,12 @@ inline snapshot::BuildOptions ingressOptions() {
 inline std::string requestAuthentication(std::string_view name, std::string_view issuer,
                                          std::string_view extra = "") {
   return "---\napiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata:\n"
-         "  name: " + std::string(name) + "\n  namespace: istio-system\nspec:\n"
+         "  name: " +
+         std::string(name) +
+         "\n  namespace: istio-system\nspec:\n"
          "  selector:\n    matchLabels:\n      istio: ingressgateway\n  jwtRules:\n"
-         "  - issuer: \"" + std::string(issuer) + "\"\n    jwks: '" + demoJwks() + "'\n" +
-         std::string(extra);
+         "  - issuer: \"" +
+         std::string(issuer) + "\"\n    jwks: '" + demoJwks() + "'\n" + std::string(extra);
 }
 
 // Loads kIngressGateway followed by the documents of `yaml` as "test.yaml", so the first line
@@ -81,15 +83,13 @@ inline config::LoadResult loadWithGateway(std::string_view yaml) {
   return loaded;
 }
 
-inline std::vector<Finding> analyzeWithGateway(std::string_view yaml,
-                                               const snapshot::BuildOptions& options =
-                                                   ingressOptions()) {
+inline std::vector<Finding> analyzeWithGateway(
+    std::string_view yaml, const snapshot::BuildOptions& options = ingressOptions()) {
   config::LoadResult loaded = loadWithGateway(yaml);
   return analyze(loaded.resources, options);
 }
 
-inline std::vector<Finding> withCode(const std::vector<Finding>& findings,
-                                     std::string_view code) {
+inline std::vector<Finding> withCode(const std::vector<Finding>& findings, std::string_view code) {
   std::vector<Finding> out;
   for (const auto& finding : findings) {
     if (finding.code == code) {
@@ -115,7 +115,7 @@ inline bool contains(std::string_view text, std::string_view part) {
 }  // namespace portcullis::analyze::testing
 
 // Asserts that `findings` has exactly one finding with `code` and binds it to `name`.
-#define PORTCULLIS_ONLY_FINDING(name, findings, code)                                       \
-  const auto name##_all = ::portcullis::analyze::testing::withCode(findings, code);         \
-  ASSERT_EQ(name##_all.size(), 1u) << ::portcullis::analyze::testing::dump(findings);       \
+#define PORTCULLIS_ONLY_FINDING(name, findings, code)                                 \
+  const auto name##_all = ::portcullis::analyze::testing::withCode(findings, code);   \
+  ASSERT_EQ(name##_all.size(), 1u) << ::portcullis::analyze::testing::dump(findings); \
   const ::portcullis::analyze::Finding& name = name##_all.front()

@@ -124,10 +124,11 @@ spec:
 )");
   PORTCULLIS_ONLY_FINDING(finding, findings, kPolicyNotApplied);
   EXPECT_EQ(finding.diagnostic.field, "spec.targetRefs");
-  EXPECT_TRUE(contains(finding.diagnostic.message, "Istio gateways ignore policies with targetRefs"))
+  EXPECT_TRUE(contains(finding.diagnostic.message, "no entry of targetRefs names Gateway apps/api"))
       << finding.diagnostic.message;
-  EXPECT_TRUE(contains(finding.hint, "names Gateway apps/web, which this configuration does not "
-                                     "define (Gateway API Gateways: apps/api)"))
+  EXPECT_TRUE(contains(finding.hint,
+                       "names Gateway apps/web, which this configuration does not "
+                       "define (Gateway API Gateways: apps/api)"))
       << finding.hint;
 }
 
@@ -155,6 +156,40 @@ spec:
   - group: gateway.networking.k8s.io
     kind: Gateway
     name: api
+  rules:
+  - {}
+)");
+  EXPECT_TRUE(withCode(findings, kPolicyNotApplied).empty()) << dump(findings);
+}
+
+TEST(PolicyNotApplied, DestinationWorkloadQuiet) {
+  // The endpoint with labels app: httpbin is a workload whose policies Portcullis enforces
+  // after the gateway's.
+  const auto findings = analyzeWithGateway(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: httpbin
+  namespace: foo
+spec:
+  hosts: ["httpbin.foo.svc.cluster.local"]
+  ports:
+  - {number: 8000, name: http, protocol: HTTP}
+  resolution: STATIC
+  endpoints:
+  - address: 127.0.0.1
+    labels:
+      app: httpbin
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: httpbin
+  namespace: foo
+spec:
+  selector:
+    matchLabels:
+      app: httpbin
   rules:
   - {}
 )");
@@ -253,19 +288,6 @@ spec:
   selector:
     matchLabels:
       istio: ingressgateway
-)");
-  EXPECT_TRUE(findings.empty()) << dump(findings);
-}
-
-TEST(AllowNothing, EmptyDenyQuiet) {
-  const auto findings = analyzeWithGateway(R"(
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata:
-  name: deny-nothing
-  namespace: istio-system
-spec:
-  action: DENY
 )");
   EXPECT_TRUE(findings.empty()) << dump(findings);
 }

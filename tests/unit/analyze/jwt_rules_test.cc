@@ -53,8 +53,8 @@ TEST(SharedTokenLocation, DefaultLocationsWarn) {
                                            requestAuthentication("second", "issuer-b"));
   PORTCULLIS_ONLY_FINDING(finding, findings, kSharedTokenLocation);
   EXPECT_EQ(finding.diagnostic.object, "RequestAuthentication istio-system/second");
-  EXPECT_TRUE(contains(finding.diagnostic.message,
-                       "at header authorization, query parameter access_token"))
+  EXPECT_TRUE(
+      contains(finding.diagnostic.message, "at header authorization, query parameter access_token"))
       << finding.diagnostic.message;
   EXPECT_TRUE(contains(finding.diagnostic.message, R"(401 "Jwt issuer is not configured")"))
       << finding.diagnostic.message;
@@ -80,9 +80,9 @@ TEST(SharedTokenLocation, SeparateLocationsQuiet) {
 
 TEST(SharedTokenLocation, SharedParameterQuiet) {
   // A query parameter gives one token, its first value, so it cannot carry both issuers'.
-  const auto findings = analyzeWithGateway(
-      requestAuthentication("first", "issuer-a", "    fromParams: [token]\n") +
-      requestAuthentication("second", "issuer-b", "    fromParams: [token]\n"));
+  const auto findings =
+      analyzeWithGateway(requestAuthentication("first", "issuer-a", "    fromParams: [token]\n") +
+                         requestAuthentication("second", "issuer-b", "    fromParams: [token]\n"));
   EXPECT_TRUE(findings.empty()) << dump(findings);
 }
 

@@ -56,8 +56,7 @@ TEST(PeerIdentityNeverPresent, ConditionWarns) {
 )"));
   PORTCULLIS_ONLY_FINDING(finding, findings, kPeerIdentityNeverPresent);
   EXPECT_EQ(finding.diagnostic.field, "spec.rules[0].when[0] source.namespace");
-  EXPECT_TRUE(contains(finding.diagnostic.message, "denies nothing"))
-      << finding.diagnostic.message;
+  EXPECT_TRUE(contains(finding.diagnostic.message, "denies nothing")) << finding.diagnostic.message;
 }
 
 TEST(PeerIdentityNeverPresent, NegationAlwaysHolds) {
@@ -130,8 +129,8 @@ TEST(NoRequestAuthentication, RequireJwtDeniesEverything) {
 }
 
 TEST(NoRequestAuthentication, WithRequestAuthenticationQuiet) {
-  const auto findings = analyzeWithGateway(requestAuthentication("jwt", "issuer-a") + "---\n" +
-                                           policy("ALLOW", R"(
+  const auto findings =
+      analyzeWithGateway(requestAuthentication("jwt", "issuer-a") + "---\n" + policy("ALLOW", R"(
   - from:
     - source:
         requestPrincipals: ["*"]
@@ -143,21 +142,20 @@ TEST(NoRequestAuthentication, WithRequestAuthenticationQuiet) {
 }
 
 TEST(IssuerNotConfigured, UnknownIssuerWarns) {
-  const auto findings = analyzeWithGateway(requestAuthentication("jwt", "issuer-a") + "---\n" +
-                                           policy("ALLOW", R"(
+  const auto findings =
+      analyzeWithGateway(requestAuthentication("jwt", "issuer-a") + "---\n" + policy("ALLOW", R"(
   - from:
     - source:
         requestPrincipals: ["issuer-b/*"]
 )"));
   PORTCULLIS_ONLY_FINDING(finding, findings, kIssuerNotConfigured);
-  EXPECT_TRUE(contains(finding.diagnostic.message, "never matches"))
-      << finding.diagnostic.message;
+  EXPECT_TRUE(contains(finding.diagnostic.message, "never matches")) << finding.diagnostic.message;
   EXPECT_TRUE(contains(finding.hint, R"(["issuer-a"])")) << finding.hint;
 }
 
 TEST(IssuerNotConfigured, SomeValuesWarn) {
-  const auto findings = analyzeWithGateway(requestAuthentication("jwt", "issuer-a") + "---\n" +
-                                           policy("ALLOW", R"(
+  const auto findings =
+      analyzeWithGateway(requestAuthentication("jwt", "issuer-a") + "---\n" + policy("ALLOW", R"(
   - from:
     - source:
         requestPrincipals: ["issuer-a/alice", "issuer-b/bob"]
@@ -171,8 +169,8 @@ TEST(IssuerNotConfigured, SomeValuesWarn) {
 
 TEST(IssuerNotConfigured, PatternsQuiet) {
   // A principal is split at its last '/': "https://issuer.example/*" names the URL issuer.
-  const auto findings = analyzeWithGateway(
-      requestAuthentication("jwt", "https://issuer.example") + "---\n" + policy("ALLOW", R"(
+  const auto findings = analyzeWithGateway(requestAuthentication("jwt", "https://issuer.example") +
+                                           "---\n" + policy("ALLOW", R"(
   - from:
     - source:
         requestPrincipals: ["https://issuer.example/*", "*.example/alice", "*"]
@@ -189,8 +187,7 @@ TEST(PortNotServed, GatewayPortWarns) {
   PORTCULLIS_ONLY_FINDING(finding, findings, kPortNotServed);
   EXPECT_EQ(finding.diagnostic.field, "spec.rules[0].to[0].operation.ports");
   EXPECT_TRUE(contains(finding.diagnostic.message, "(8080)")) << finding.diagnostic.message;
-  EXPECT_TRUE(contains(finding.diagnostic.message, "denies nothing"))
-      << finding.diagnostic.message;
+  EXPECT_TRUE(contains(finding.diagnostic.message, "denies nothing")) << finding.diagnostic.message;
   EXPECT_TRUE(contains(finding.hint, R"(gateway port 80 listens on 8080, so write "8080")"))
       << finding.hint;
 }
@@ -246,6 +243,38 @@ spec:
 )");
   ASSERT_EQ(findings.size(), 1u) << dump(findings);
   EXPECT_EQ(findings.front().code, kPolicyNotApplied);
+}
+
+TEST(RuleAnalyses, DestinationPolicySkipped) {
+  // A mesh-wide policy also runs at the labelled endpoint, where the gateway is the peer.
+  const auto findings = analyzeWithGateway(R"(
+apiVersion: networking.istio.io/v1
+kind: ServiceEntry
+metadata:
+  name: httpbin
+  namespace: istio-system
+spec:
+  hosts: ["httpbin.example"]
+  ports:
+  - {number: 8000, name: http, protocol: HTTP}
+  resolution: STATIC
+  endpoints:
+  - address: 127.0.0.1
+    labels:
+      app: httpbin
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata:
+  name: from-gateway
+  namespace: istio-system
+spec:
+  rules:
+  - from:
+    - source:
+        principals: ["cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account"]
+)");
+  EXPECT_TRUE(findings.empty()) << dump(findings);
 }
 
 }  // namespace

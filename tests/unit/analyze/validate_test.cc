@@ -94,9 +94,9 @@ spec:
 }
 
 TEST(ValidateLoaded, FindingsSortedByLine) {
-  const Report report = validateLoaded(
-      loadWithGateway(requestAuthentication("first", "issuer-a") +
-                      requestAuthentication("second", "issuer-b") + R"(---
+  const Report report =
+      validateLoaded(loadWithGateway(requestAuthentication("first", "issuer-a") +
+                                     requestAuthentication("second", "issuer-b") + R"(---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
 metadata:
@@ -107,7 +107,7 @@ spec:
     matchLabels:
       istio: ingressgateway
 )"),
-      ingressOptions());
+                     ingressOptions());
   ASSERT_EQ(report.findings.size(), 2u);
   EXPECT_LT(report.findings[0].diagnostic.location.line,
             report.findings[1].diagnostic.location.line);
