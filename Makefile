@@ -30,8 +30,11 @@ all: build
 deps:
 	./scripts/install-deps.sh
 
+# RelWithDebInfo with line tables only (-g1): backtraces keep file and line, and the build
+# takes about a third less time than with full debug information.
 configure: deps
-	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
+	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) \
+	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O2 -g1 -DNDEBUG"
 
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
