@@ -1,5 +1,7 @@
 // Which security policies apply to a gateway workload, following istiod's rules for gateways.
+#include <cstdlib>
 #include <string>
+#include <string_view>
 
 #include "snapshot/snapshot.h"
 
@@ -16,6 +18,17 @@ bool labelsContain(const config::Labels& labels, const config::Labels& selector)
     }
   }
   return true;
+}
+
+// istiod's feature flag ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY (default true), read from
+// the environment as istiod reads it. When it is "false", Gateway API gateways take no
+// policy that selects workloads by label, only targetRefs and namespace-wide ones.
+bool selectorPoliciesReachGatewayApi() {
+  static const bool enabled = [] {
+    const char* value = std::getenv("ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY");
+    return value == nullptr || std::string_view(value) != "false";
+  }();
+  return enabled;
 }
 
 }  // namespace
@@ -52,10 +65,13 @@ bool policyApplies(const config::WorkloadTarget& target, const std::string& poli
     return false;
   }
   // No selector: every workload in the namespace (the whole mesh for the root namespace).
-  // istiod also applies selector-based policies to Gateway API gateways by default
-  // (ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY=true).
   if (!target.selector.has_value()) {
     return true;
+  }
+  // istiod applies selector-based policies to Gateway API gateways too, unless its flag
+  // ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY is false.
+  if (!workload.k8s_gateway_name.empty() && !selectorPoliciesReachGatewayApi()) {
+    return false;
   }
   return labelsContain(workload.labels, *target.selector);
 }

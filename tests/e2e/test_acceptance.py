@@ -22,16 +22,12 @@ CHECK_WORKERS = 4
 
 EXT_AUTHZ = ("external authorization (CUSTOM action through an ext_authz provider) is not "
              "implemented")
-ISTIOD_FLAG = ("portcullis reads no istiod feature flags, so "
-               "ENABLE_SELECTOR_BASED_K8S_GATEWAY_POLICY=false has no effect")
-
 # Cases that need a feature the gateway does not have yet, by mode. Each is a strict xfail: the
 # day one passes, pytest reports it as XPASS(strict), a failure, and its entry must go.
 EXT_AUTHZ_BEFORE_JWT = (EXT_AUTHZ + ". Also, the CUSTOM policy that cannot be called denies with "
                         "403 before jwt_authn rejects the expired token with 401, which Envoy "
                         "sends first")
 GAPS_IN_BOTH_MODES = {
-    "J15": ISTIOD_FLAG,
     "M01": EXT_AUTHZ,
     "M02": EXT_AUTHZ,
     "M05": EXT_AUTHZ_BEFORE_JWT,
