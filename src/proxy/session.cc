@@ -299,30 +299,41 @@ class Session {
     co_await writeLocalReply(reply, keep_alive, head);
   }
 
+  // Formats the reply by hand into one buffer, which costs a fraction of Beast's serializer for
+  // these small messages, and sends it in one write.
   asio::awaitable<void> writeLocalReply(const LocalReply& reply, bool keep_alive, bool head) {
-    http::response<http::string_body> response{static_cast<http::status>(reply.status), 11};
-    response.set(http::field::server, kServerName);
-    response.set(http::field::date, httpDate());
+    std::string& out = reply_buffer_;
+    out.clear();
+    out += "HTTP/1.1 ";
+    out += std::to_string(reply.status);
+    out += ' ';
+    const std::string_view reason = http::obsolete_reason(static_cast<http::status>(reply.status));
+    out.append(reason.data(), reason.size());
+    out += "\r\nServer: ";
+    out += kServerName;
+    out += "\r\nDate: ";
+    out += httpDate();
     if (!reply.body.empty()) {
-      response.set(http::field::content_type, "text/plain");
+      out += "\r\nContent-Type: text/plain";
     }
     for (const auto& [name, value] : reply.headers) {
-      response.set(name, value);
+      out += "\r\n";
+      out += name;
+      out += ": ";
+      out += value;
     }
-    response.body() = reply.body;
-    response.prepare_payload();
-    if (head) {
-      response.body().clear();  // keeps Content-Length of the body a GET would get
+    out += "\r\nContent-Length: ";
+    out += std::to_string(reply.body.size());  // HEAD too: the length a GET would get
+    if (!keep_alive) {
+      out += "\r\nConnection: close";
     }
-    response.keep_alive(keep_alive);
+    out += "\r\n\r\n";
+    if (!head) {
+      out += reply.body;
+    }
     countResponse(reply.status);
     stream_.expires_after(limits_.idle_timeout);
-    http::response_serializer<http::string_body> serializer{response};
-    if (head) {
-      co_await http::async_write_header(stream_, serializer, kTuple);
-    } else {
-      co_await http::async_write(stream_, serializer, kTuple);
-    }
+    co_await asio::async_write(stream_, asio::buffer(out), kTuple);
   }
 
   // Sends "100 Continue" so that a client waiting for it starts sending the body.
@@ -591,6 +602,7 @@ class Session {
   const Limits& limits_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
+  std::string reply_buffer_;  // the local reply being written
   uint16_t listen_port_;
   boost::asio::ip::address peer_;
   std::string peer_text_;
