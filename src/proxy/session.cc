@@ -1,5 +1,8 @@
 #include "proxy/session.h"
 
+#include <array>
+#include <charconv>
+#include <cstring>
 #include <ctime>
 #include <optional>
 
@@ -46,6 +49,19 @@ using RequestParser = http::request_parser<http::buffer_body>;
 using ResponseParser = http::response_parser<http::buffer_body>;
 
 // The Date header value, formatted at most once a second per thread.
+// Appends each field as "name: value" and CRLF, then the empty line that ends a header.
+void appendFields(std::string& out, const http::fields& fields) {
+  for (const auto& field : fields) {
+    const std::string_view name = field.name_string();
+    const std::string_view value = field.value();
+    out.append(name.data(), name.size());
+    out += ": ";
+    out.append(value.data(), value.size());
+    out += "\r\n";
+  }
+  out += "\r\n";
+}
+
 std::string_view httpDate() {
   thread_local std::time_t cached_second = 0;
   thread_local char cached[64] = {0};
@@ -345,23 +361,32 @@ class Session {
   }
 
   // Streams the request header and body to the upstream. Returns the error that stopped it;
-  // `client_failed` tells whether the client side broke.
+  // `client_failed` tells whether the client side broke. The header is formatted by hand and
+  // the body framed directly (chunked when the request says so), which costs far less than
+  // Beast's serializer on this path.
   asio::awaitable<boost::system::error_code> sendRequest(
       upstream::Connection& connection, RequestParser& parser,
       http::request<http::buffer_body>& upstream_request, bool expect_continue,
       bool& client_failed) {
-    http::request_serializer<http::buffer_body> serializer{upstream_request};
-    upstream_request.body().data = nullptr;
-    upstream_request.body().size = 0;
-    upstream_request.body().more = !parser.is_done();
+    std::string& header = header_buffer_;
+    header.clear();
+    header.append(upstream_request.method_string());
+    header += ' ';
+    header.append(upstream_request.target());
+    header += " HTTP/1.1\r\n";
+    appendFields(header, upstream_request);
+    const bool chunked = upstream_request.chunked();
+    std::string_view pending_header = header;  // not sent yet
     // The header goes out alone only when body bytes are yet to come from the client;
     // otherwise it leaves in one write with the body's first piece.
     if (!parser.is_done() && buffer_.size() == 0) {
       connection.stream.expires_after(limits_.idle_timeout);
-      auto [ec, n] = co_await http::async_write_header(connection.stream, serializer, kTuple);
+      auto [ec, n] = co_await asio::async_write(connection.stream, asio::buffer(pending_header),
+                                                kTuple);
       if (ec) {
         co_return ec;
       }
+      pending_header = {};
     }
     if (!parser.is_done() && expect_continue && !co_await sendContinue()) {
       client_failed = true;
@@ -374,7 +399,8 @@ class Session {
       // for whole chunks while the body streams. handle() shrinks it again afterwards.
       buffer_.reserve(limits_.body_chunk_bytes);
     }
-    do {
+    while (true) {
+      size_t got = 0;
       if (!parser.is_done()) {
         parser.get().body().data = buffer->data();
         parser.get().body().size = limits_.body_chunk_bytes;
@@ -384,29 +410,61 @@ class Session {
           client_failed = true;
           co_return read_ec;  // forward() answers 400 when the body was malformed
         }
-        const size_t got = limits_.body_chunk_bytes - parser.get().body().size;
+        got = limits_.body_chunk_bytes - parser.get().body().size;
         if (got == 0 && !parser.is_done()) {
-          // Only framing (a chunk header) was parsed. Writing an empty buffer now would make
-          // the serializer emit a zero-size chunk, which ends a chunked body.
-          continue;
+          continue;  // only framing (a chunk header) was parsed
         }
-        // The last read may carry only the last-chunk: no data then, or the serializer would
-        // send an empty chunk, which is a last-chunk of its own, before the real one.
-        upstream_request.body().data = got != 0 ? buffer->data() : nullptr;
-        upstream_request.body().size = got;
-        upstream_request.body().more = !parser.is_done();
-      } else {
-        upstream_request.body().data = nullptr;
-        upstream_request.body().size = 0;
-        upstream_request.body().more = false;
       }
+      const bool last = parser.is_done();
       connection.stream.expires_after(limits_.idle_timeout);
-      auto [write_ec, written] = co_await http::async_write(connection.stream, serializer, kTuple);
-      if (write_ec && write_ec != http::error::need_buffer) {
+      const boost::system::error_code write_ec = co_await writeBodyPiece(
+          connection.stream, pending_header, chunked, got != 0 ? buffer->data() : nullptr, got,
+          last);
+      if (write_ec) {
         co_return write_ec;
       }
-    } while (!serializer.is_done());
-    co_return boost::system::error_code{};
+      pending_header = {};
+      if (last) {
+        co_return boost::system::error_code{};
+      }
+    }
+  }
+
+  // Writes, in one gathered write, what is still pending of a message header, one piece of
+  // its body (framed as a chunk when `chunked`) and, when `last`, the last-chunk of a chunked
+  // body. Writes nothing when all of these are empty.
+  asio::awaitable<boost::system::error_code> writeBodyPiece(beast::tcp_stream& stream,
+                                                            std::string_view pending_header,
+                                                            bool chunked, const char* data,
+                                                            size_t size, bool last) {
+    static constexpr std::string_view kCrlf = "\r\n";
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+    std::array<asio::const_buffer, 5> buffers;
+    size_t count = 0;
+    if (!pending_header.empty()) {
+      buffers[count++] = asio::buffer(pending_header);
+    }
+    if (size != 0) {
+      if (chunked) {
+        const auto end = std::to_chars(chunk_size_line_.data(), chunk_size_line_.data() + 16,
+                                       size, 16).ptr;
+        std::memcpy(end, kCrlf.data(), kCrlf.size());
+        buffers[count++] = asio::buffer(chunk_size_line_.data(),
+                                        static_cast<size_t>(end + 2 - chunk_size_line_.data()));
+      }
+      buffers[count++] = asio::buffer(data, size);
+      if (chunked) {
+        buffers[count++] = asio::buffer(kCrlf);
+      }
+    }
+    if (chunked && last) {
+      buffers[count++] = asio::buffer(kLastChunk);
+    }
+    if (count == 0) {
+      co_return boost::system::error_code{};
+    }
+    auto [ec, written] = co_await asio::async_write(stream, buffers, kTuple);
+    co_return ec;
   }
 
   // Reads the upstream response header, skipping interim 1xx responses.
@@ -433,9 +491,11 @@ class Session {
     }
   }
 
-  // Streams the upstream response to the client.
+  // Streams the upstream response to the client, with the header formatted by hand and the
+  // body framed directly, as sendRequest() does. A response to HEAD gets no body bytes.
   asio::awaitable<Ending> relayResponse(upstream::ConnectionPtr connection, ResponseParser& parser,
-                                        const Outcome& outcome, bool client_keep_alive) {
+                                        const Outcome& outcome, bool client_keep_alive,
+                                        bool head) {
     if (!parser.is_done()) {
       connection->buffer.reserve(limits_.body_chunk_bytes);  // see sendRequest
     }
@@ -443,46 +503,57 @@ class Session {
     const bool has_length = upstream_response.has_content_length() ||
                             upstream_response.chunked() || parser.is_done();
     const bool upstream_keep_alive = parser.keep_alive();
-    // The fields object also stores the start line (the reason phrase), so it is moved first.
-    http::response<http::buffer_body> response;
-    static_cast<http::fields&>(response) = std::move(static_cast<http::fields&>(upstream_response));
-    response.result(upstream_response.result_int());
-    response.version(11);
-    removeHopByHopHeaders(response);
-    response.set(http::field::server, kServerName);
+    const unsigned status = upstream_response.result_int();
+    http::fields& fields = upstream_response;
+    removeHopByHopHeaders(fields);
+    fields.set(http::field::server, kServerName);
     if (const snapshot::Route* route = outcome.forward.route) {
       for (const auto& name : route->response_headers.remove) {
-        response.erase(name);
+        fields.erase(name);
       }
       for (const auto& [name, value] : route->response_headers.set) {
-        response.set(name, value);
+        fields.set(name, value);
       }
       for (const auto& [name, value] : route->response_headers.add) {
-        response.insert(name, value);
+        fields.insert(name, value);
       }
     }
     // A body that ends when the upstream closes can only end the same way downstream.
     const bool keep_alive = client_keep_alive && has_length;
-    response.keep_alive(keep_alive);
-    countResponse(response.result_int());
+    if (!keep_alive) {
+      fields.set(http::field::connection, "close");
+    }
+    const bool chunked = upstream_response.chunked() && !head;
+    countResponse(status);
 
-    http::response_serializer<http::buffer_body> serializer{response};
-    response.body().data = nullptr;
-    response.body().size = 0;
-    response.body().more = !parser.is_done();
+    std::string& header = header_buffer_;
+    header.clear();
+    header += "HTTP/1.1 ";
+    header += std::to_string(status);
+    header += ' ';
+    std::string_view reason = upstream_response.reason();
+    if (reason.empty()) {
+      reason = http::obsolete_reason(static_cast<http::status>(status));
+    }
+    header.append(reason.data(), reason.size());
+    header += "\r\n";
+    appendFields(header, fields);
+    std::string_view pending_header = header;
     // As for requests: the header waits for the body's first piece when it is already here.
     if (!parser.is_done() && connection->buffer.size() == 0) {
       stream_.expires_after(limits_.idle_timeout);
-      auto [ec, n] = co_await http::async_write_header(stream_, serializer, kTuple);
+      auto [ec, n] = co_await asio::async_write(stream_, asio::buffer(pending_header), kTuple);
       if (ec) {
         co_return Ending::Abort;
       }
+      pending_header = {};
     }
     std::optional<BufferPool::Lease> buffer;
     if (!parser.is_done()) {
       buffer.emplace(worker_.buffers);
     }
-    do {
+    while (true) {
+      size_t got = 0;
       if (!parser.is_done()) {
         parser.get().body().data = buffer->data();
         parser.get().body().size = limits_.body_chunk_bytes;
@@ -497,24 +568,25 @@ class Session {
                         read_ec.message());
           co_return Ending::Abort;
         }
-        const size_t got = limits_.body_chunk_bytes - parser.get().body().size;
+        got = limits_.body_chunk_bytes - parser.get().body().size;
         if (got == 0 && !parser.is_done()) {
           continue;  // only framing was parsed; see sendRequest
         }
-        response.body().data = buffer->data();
-        response.body().size = got;
-        response.body().more = !parser.is_done();
-      } else {
-        response.body().data = nullptr;
-        response.body().size = 0;
-        response.body().more = false;
       }
+      const bool last = parser.is_done();
       stream_.expires_after(limits_.idle_timeout);
-      auto [write_ec, written] = co_await http::async_write(stream_, serializer, kTuple);
-      if (write_ec && write_ec != http::error::need_buffer) {
+      const boost::system::error_code write_ec =
+          co_await writeBodyPiece(stream_, pending_header, chunked,
+                                  got != 0 && !head ? buffer->data() : nullptr, head ? 0 : got,
+                                  last);
+      if (write_ec) {
         co_return Ending::Abort;
       }
-    } while (!serializer.is_done());
+      pending_header = {};
+      if (last) {
+        break;
+      }
+    }
 
     if (upstream_keep_alive && parser.is_done() && has_length) {
       worker_.pool.release(std::move(connection));
@@ -569,7 +641,7 @@ class Session {
       }
       if (!ec) {
         co_return co_await relayResponse(std::move(connection), *response_parser, outcome,
-                                         client_keep_alive && parser.is_done());
+                                         client_keep_alive && parser.is_done(), head);
       }
       if (connection->reused && replayable && attempt == 0 && isPeerGone(ec)) {
         continue;
@@ -602,7 +674,9 @@ class Session {
   const Limits& limits_;
   beast::tcp_stream stream_;
   beast::flat_buffer buffer_;
-  std::string reply_buffer_;  // the local reply being written
+  std::string reply_buffer_;   // the local reply being written
+  std::string header_buffer_;  // the message header being forwarded
+  std::array<char, 24> chunk_size_line_{};  // "<hex size>\r\n" of the chunk being written
   uint16_t listen_port_;
   boost::asio::ip::address peer_;
   std::string peer_text_;
