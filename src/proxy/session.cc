@@ -178,8 +178,8 @@ class Session {
     if (auto coding = message.find(http::field::transfer_encoding);
         coding != message.end() && (message.count(http::field::transfer_encoding) > 1 ||
                                     !beast::iequals(coding->value(), "chunked"))) {
-      // Envoy's HTTP/1 codec knows only the chunked coding and answers 501 to any other
-      // Transfer-Encoding value, lists included; the body is never read.
+      // Envoy's HTTP/1 codec supports only the chunked coding and replies 501 to any other
+      // Transfer-Encoding value, lists included. The body is never read.
       co_await replyLocally(501, "Not Implemented", "invalid_transfer_encoding", false, head);
       co_return Ending::Close;
     }
@@ -360,10 +360,10 @@ class Session {
     co_return !ec;
   }
 
-  // Streams the request header and body to the upstream. Returns the error that stopped it;
-  // `client_failed` tells whether the client side broke. The header is formatted by hand and
-  // the body framed directly (chunked when the request says so), which costs far less than
-  // Beast's serializer on this path.
+  // Streams the request header and body to the upstream and returns the error that stopped it.
+  // `client_failed` is set when the client side broke. The header is formatted by hand and the
+  // body framed directly (chunked when the request is), which costs far less than Beast's
+  // serializer on this path.
   asio::awaitable<boost::system::error_code> sendRequest(
       upstream::Connection& connection, RequestParser& parser,
       http::request<http::buffer_body>& upstream_request, bool expect_continue,

@@ -468,6 +468,7 @@ class JwksServer(ThreadedServer):
         self._lock = threading.Lock()
         self._keys = keys
         self._fetches = 0
+        self._delay = 0.0
 
     @property
     def url(self) -> str:
@@ -482,10 +483,18 @@ class JwksServer(ThreadedServer):
         with self._lock:
             self._keys = keys
 
+    def set_delay(self, seconds: float) -> None:
+        """Make each later fetch wait `seconds` before the response is sent."""
+        with self._lock:
+            self._delay = seconds
+
     def next_response(self) -> str:
         with self._lock:
             self._fetches += 1
-            return self._keys
+            keys, delay = self._keys, self._delay
+        if delay:
+            time.sleep(delay)
+        return keys
 
 
 class SilentServer:

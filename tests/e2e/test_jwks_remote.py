@@ -1,5 +1,5 @@
-"""Key sets fetched from jwksUri: http, https with a test CA, readiness, failure, retry and key
-rotation.
+"""Key sets fetched from jwksUri: http, https with a test CA, readiness, failure, retry, key
+rotation, and refetches that fail or hang while known keys keep working.
 
 Each test starts its own gateway, because what it checks is the gateway's first fetches.
 
@@ -7,6 +7,9 @@ NOTE: the periodic refresh, 20 minutes after a successful fetch, is not tested b
 command-line flag shortens it. A rotated key set is tested through the two paths that fetch
 sooner: a token whose kid is not in the current set, and the retry after a failed fetch.
 """
+
+import threading
+import time
 
 import pytest
 
@@ -155,3 +158,42 @@ def test_rotated_kid_accepted_on_first_use(start, jwks, log_dir):
     jwks.set_keys(rotated_jwks)
     token = mint_token(demo_claims(expires_in=3600), key_pem=key_path, kid="rotated-2")
     assert token_status(gateway, token) == 200
+
+
+def unknown_kid_token(log_dir, kid: str) -> str:
+    """A token signed by a new key whose kid the served key set lacks."""
+    key_path, _ = new_rsa_key(log_dir, kid=kid)
+    return mint_token(demo_claims(expires_in=3600), key_pem=key_path, kid=kid)
+
+
+def test_failed_refetch_keeps_keys(start, jwks, log_dir):
+    gateway = start(jwks.url)
+    jwks.set_keys("<html>maintenance</html>")
+    fetches = jwks.fetches
+    # The unknown kid makes the gateway fetch again, and that fetch gets garbage.
+    assert token_status(gateway, unknown_kid_token(log_dir, "unknown-1")) == 401
+    assert jwks.fetches > fetches, "the unknown kid caused no fetch"
+    assert token_status(gateway, demo_token()) == 200
+
+
+def test_hanging_refetch_stalls_nothing(start, jwks, log_dir):
+    gateway = start(jwks.url)
+    jwks.set_delay(4.0)  # under the rule's 5 s fetch timeout
+    stalled = unknown_kid_token(log_dir, "unknown-2")
+    results = {}
+
+    def send_stalled():
+        results["stalled"] = token_status(gateway, stalled)
+
+    waiter = threading.Thread(target=send_stalled)
+    waiter.start()
+    try:
+        eventually(lambda: jwks.fetches, lambda count: count >= 2, timeout=5.0, interval=0.05)
+        started = time.monotonic()
+        status = token_status(gateway, demo_token())
+        elapsed = time.monotonic() - started
+    finally:
+        waiter.join(timeout=15.0)
+    assert status == 200
+    assert elapsed < 1.0, f"a request with a known key waited {elapsed:.2f} s for the fetch"
+    assert results.get("stalled") == 401
