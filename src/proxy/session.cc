@@ -48,7 +48,6 @@ constexpr std::string_view kResetBeforeHeaders =
 using RequestParser = http::request_parser<http::buffer_body>;
 using ResponseParser = http::response_parser<http::buffer_body>;
 
-// The Date header value, formatted at most once a second per thread.
 // Appends each field as "name: value" and CRLF, then the empty line that ends a header.
 void appendFields(std::string& out, const http::fields& fields) {
   for (const auto& field : fields) {
@@ -62,6 +61,7 @@ void appendFields(std::string& out, const http::fields& fields) {
   out += "\r\n";
 }
 
+// The Date header value, formatted at most once a second per thread.
 std::string_view httpDate() {
   thread_local std::time_t cached_second = 0;
   thread_local char cached[64] = {0};
