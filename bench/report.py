@@ -576,8 +576,8 @@ def callgrind_section(profile, self_cost, out):
     if not total:
         return
     # A dump taken with callgrind_control lists the thread's entry points (clone, start_thread,
-    # io_context::run) with the whole thread's cost even without --inclusive; they are not
-    # self costs.
+    # io_context::run) with the whole thread's cost, even without --inclusive. Those are not
+    # self costs, so they are dropped.
     functions = [(count, function) for count, function in functions if count < 0.9 * total]
     out.append("### Callgrind: portcullis-rs256, keep-alive, cached token\n")
     per_request = f", about {total / requests:,.0f} per request" if requests else ""

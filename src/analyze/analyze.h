@@ -1,5 +1,5 @@
 // Static analysis of a configuration for one gateway identity, in the spirit of
-// `istioctl analyze`. Besides the diagnostics of the loader and of the snapshot build, it
+// `istioctl analyze`. It keeps the diagnostics of the loader and of the snapshot build. It also
 // finds policies that attach to no gateway served here, rules that can never match at a
 // gateway, JWT rules that interfere with each other, and policies that deny everything.
 #pragma once

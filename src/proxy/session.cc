@@ -48,6 +48,18 @@ constexpr std::string_view kResetBeforeHeaders =
 using RequestParser = http::request_parser<http::buffer_body>;
 using ResponseParser = http::response_parser<http::buffer_body>;
 
+// Appends "HTTP/1.1 <status> <reason>" and CRLF. An empty `reason` takes the standard one.
+void appendStatusLine(std::string& out, unsigned status, std::string_view reason) {
+  if (reason.empty()) {
+    reason = http::obsolete_reason(static_cast<http::status>(status));
+  }
+  out += "HTTP/1.1 ";
+  out += std::to_string(status);
+  out += ' ';
+  out.append(reason.data(), reason.size());
+  out += "\r\n";
+}
+
 // Appends each field as "name: value" and CRLF, then the empty line that ends a header.
 void appendFields(std::string& out, const http::fields& fields) {
   for (const auto& field : fields) {
@@ -320,12 +332,8 @@ class Session {
   asio::awaitable<void> writeLocalReply(const LocalReply& reply, bool keep_alive, bool head) {
     std::string& out = reply_buffer_;
     out.clear();
-    out += "HTTP/1.1 ";
-    out += std::to_string(reply.status);
-    out += ' ';
-    const std::string_view reason = http::obsolete_reason(static_cast<http::status>(reply.status));
-    out.append(reason.data(), reason.size());
-    out += "\r\nServer: ";
+    appendStatusLine(out, reply.status, {});
+    out += "Server: ";
     out += kServerName;
     out += "\r\nDate: ";
     out += httpDate();
@@ -528,15 +536,7 @@ class Session {
 
     std::string& header = header_buffer_;
     header.clear();
-    header += "HTTP/1.1 ";
-    header += std::to_string(status);
-    header += ' ';
-    std::string_view reason = upstream_response.reason();
-    if (reason.empty()) {
-      reason = http::obsolete_reason(static_cast<http::status>(status));
-    }
-    header.append(reason.data(), reason.size());
-    header += "\r\n";
+    appendStatusLine(header, status, upstream_response.reason());
     appendFields(header, fields);
     std::string_view pending_header = header;
     // As for requests: the header waits for the body's first piece when it is already here.

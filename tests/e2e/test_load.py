@@ -2,7 +2,7 @@
 give every request the status its kind expects, stay up, and keep its RSS flat once warmed up.
 
 data/adversarial/load.lua builds the requests (valid, forged and malformed tokens, no token,
-and two kinds of policy denial, over kept-alive and new connections) and counts the answers by
+and two kinds of policy denial, over kept-alive and new connections) and counts the responses by
 path. The upstream is the built-in httpbin. The run lasts PORTCULLIS_LOAD_SECONDS seconds, 60 by
 default; a longer run makes a slow leak easier to see.
 """

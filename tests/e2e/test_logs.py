@@ -78,7 +78,7 @@ def quiet_secrets(httpbin, module_launcher, log_dir):
             "requestauthentication.yaml": REQUEST_AUTHENTICATION.format(
                 jwks_uri=jwks.url, inline_jwks=demo_jwks().replace("\n", "")),
         })
-        # The most verbose level, where gateway_argv sets info.
+        # Log at trace, the most verbose level, where gateway_argv sets info.
         harness.gateway_argv = _trace_argv
         try:
             gateway = start_gateway(module_launcher, config_dir)

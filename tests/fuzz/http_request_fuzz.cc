@@ -410,7 +410,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     parser.header_limit(static_cast<uint32_t>(gw.limits.max_request_header_bytes));
     parser.body_limit(boost::none);
     if (feed(parser, buffered, client, [&] { return parser.is_header_done(); })) {
-      return 0;  // the gateway answers 400 or 431, or the client went away
+      return 0;  // the gateway replies 400 or 431, or the client went away
     }
 
     auto& message = parser.get();

@@ -3,7 +3,7 @@
 --
 -- Each kind has its own path, so the expected status of a response follows from its path.
 -- Run wrk with as many connections as threads: a thread then has one connection with one
--- request in flight, and the response wrk passes to response() answers the request that
+-- request in flight, and the response wrk passes to response() is the reply to the request that
 -- request() built last.
 --
 -- Environment:
