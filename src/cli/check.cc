@@ -4,6 +4,7 @@
 #include <ctime>
 #include <iostream>
 
+#include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/json/value.hpp>
@@ -12,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "config/loader.h"
+#include "extauthz/client.h"
 #include "http/client_address.h"
 #include "http/path.h"
 #include "jwks/registry.h"
@@ -101,6 +103,40 @@ json::array traceJson(const proxy::Outcome& outcome) {
   return trace;
 }
 
+// The checks sent to ext_authz providers and their answers.
+json::array extAuthzJson(const proxy::Outcome& outcome) {
+  json::array out;
+  for (const auto& exchange : outcome.ext_authz_exchanges) {
+    json::object sent_headers;
+    for (const auto& [name, value] : exchange.request.headers) {
+      sent_headers[name] = value;
+    }
+    json::object answer;
+    if (exchange.response.status != 0) {
+      json::object received_headers;
+      for (const auto& [name, value] : exchange.response.headers) {
+        received_headers[name] = value;
+      }
+      answer = json::object{{"status", exchange.response.status},
+                            {"headers", std::move(received_headers)},
+                            {"body", exchange.response.body}};
+    } else {
+      answer = json::object{{"error", exchange.response.error}};
+    }
+    static constexpr std::string_view kVerdicts[] = {"allow", "deny", "error"};
+    out.push_back(json::object{
+        {"provider", exchange.provider},
+        {"policy", exchange.policy},
+        {"stage", exchange.at_workload ? "workload" : "gateway"},
+        {"request", json::object{{"method", exchange.request.method},
+                                 {"path", exchange.request.target},
+                                 {"headers", std::move(sent_headers)}}},
+        {"response", std::move(answer)},
+        {"verdict", kVerdicts[static_cast<size_t>(exchange.verdict)]}});
+  }
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Stages: the decision explained in pipeline order, one entry per step, for a person who wrote
 // the policies. Each entry has `stage` (normalization, custom, jwt, authz, routing) and a
@@ -133,7 +169,7 @@ StoppedAt stoppedAt(const proxy::Outcome& outcome) {
       details == "path_normalization_failed") {
     return StoppedAt::Normalization;
   }
-  if (details == "ext_authz_unavailable") {
+  if (outcome.custom_refused) {
     return StoppedAt::Custom;
   }
   if (details.starts_with("jwt_authn_access_denied")) {
@@ -265,6 +301,25 @@ class Explanation {
     summary("workload", "applies",
             "the endpoint is " + who + "; its policies apply next, with the gateway as mTLS "
             "peer \"" + listener_.principal + "\"");
+    if (outcome_.authz_trace) {
+      const auto& all = outcome_.authz_trace->entries;
+      for (size_t i = outcome_.workload_trace_begin; i < all.size(); ++i) {
+        if (all[i].action == "CUSTOM") {
+          addPolicyEntry(all[i], "", "workload-custom");
+        }
+      }
+    }
+    if (const proxy::ExtAuthzExchange* exchange = exchangeAt(true)) {
+      summary("workload-custom", outcome_.custom_refused ? "denied" : "passed",
+              customVerdict(*exchange));
+      if (outcome_.custom_refused) {
+        return;
+      }
+    } else if (outcome_.custom_refused) {
+      summary("workload-custom", "denied",
+              "a CUSTOM rule matched; " + workload.custom.denial + ": 403");
+      return;
+    }
     const authn::Result& authn = outcome_.workload_authn;
     if (workload.authn && !workload.authn->empty()) {
       for (const auto& token : authn.tokens) {
@@ -293,7 +348,9 @@ class Explanation {
     if (outcome_.authz_trace) {
       const auto& all = outcome_.authz_trace->entries;
       for (size_t i = outcome_.workload_trace_begin; i < all.size(); ++i) {
-        addPolicyEntry(all[i], effectOf(all[i]), "workload-authz");
+        if (all[i].action != "CUSTOM") {
+          addPolicyEntry(all[i], effectOf(all[i]), "workload-authz");
+        }
       }
     }
     const authz::Decision& decision = outcome_.workload_authz;
@@ -338,13 +395,45 @@ class Explanation {
     for (const authz::TraceEntry* entry : entries) {
       addPolicyEntry(*entry, "");
     }
+    const proxy::ExtAuthzExchange* exchange = exchangeAt(false);
     if (stopped_ == StoppedAt::Custom) {
       summary("custom", "denied",
-              "a CUSTOM rule matched; external authorization is not implemented, so the "
-              "request is denied with 403");
+              exchange ? customVerdict(*exchange)
+                       : "a CUSTOM rule matched; " + listener_.custom.denial + ": 403");
+    } else if (exchange) {
+      summary("custom", "passed", customVerdict(*exchange));
     } else {
       summary("custom", "passed", "no CUSTOM rule matched");
     }
+  }
+
+  const proxy::ExtAuthzExchange* exchangeAt(bool at_workload) const {
+    for (const auto& exchange : outcome_.ext_authz_exchanges) {
+      if (exchange.at_workload == at_workload) {
+        return &exchange;
+      }
+    }
+    return nullptr;
+  }
+
+  // What the provider answered and what that made of the request.
+  static std::string customVerdict(const proxy::ExtAuthzExchange& exchange) {
+    const std::string asked = "CUSTOM policy " + exchange.policy + " matched; provider " +
+                              exchange.provider + " was asked (" + exchange.request.method + " " +
+                              exchange.request.target + ")";
+    const unsigned status = exchange.response.status;
+    switch (exchange.verdict) {
+      case extauthz::Verdict::Allow:
+        return asked + " and allowed the request (200)";
+      case extauthz::Verdict::Deny:
+        return asked + " and denied it with " + std::to_string(status) +
+               ", which the client receives with the provider's body";
+      case extauthz::Verdict::Error:
+        break;
+    }
+    return asked + " and failed (" +
+           (status != 0 ? "status " + std::to_string(status) : exchange.response.error) +
+           "), so failOpen and statusOnError decide";
   }
 
   void addJwt() {
@@ -562,6 +651,9 @@ std::string stageLabel(const json::object& entry) {
     if (stage == "workload-authz") {
       return "workload authorization";
     }
+    if (stage == "workload-custom") {
+      return "workload CUSTOM";
+    }
     return stage;
   }
   if (entry.contains("policy")) {
@@ -609,6 +701,19 @@ void printText(const json::object& result) {
     }
   }
 
+  if (const auto* checks = result.if_contains("ext_authz")) {
+    for (const auto& value : checks->as_array()) {
+      const auto& check = value.as_object();
+      const auto& sent = check.at("request").as_object();
+      std::cout << "ext_authz check to " << check.at("provider").as_string().c_str() << ": "
+                << sent.at("method").as_string().c_str() << " "
+                << sent.at("path").as_string().c_str() << ", verdict "
+                << check.at("verdict").as_string().c_str() << "\n";
+      for (const auto& [name, header] : sent.at("headers").as_object()) {
+        std::cout << "  " << std::string(name) << ": " << header.as_string().c_str() << "\n";
+      }
+    }
+  }
   std::cout << "answer: " << result.at("status").to_number<int64_t>();
   if (result.contains("upstream")) {
     std::cout << ", forwarded (the upstream's own status is unknown offline)\n";
@@ -726,8 +831,31 @@ int runCheck(const CheckOptions& options) {
   decide_options.now = options.now >= 0 ? static_cast<uint64_t>(options.now)
                                         : static_cast<uint64_t>(std::time(nullptr));
   decide_options.trace = true;
-  proxy::Outcome outcome = proxy::process(*built.snapshot, *listener, keys, request, decide_options,
-                                          proxy::newRequestId());
+  const std::string request_id = proxy::newRequestId();
+  proxy::Outcome outcome =
+      proxy::process(*built.snapshot, *listener, keys, request, decide_options, request_id);
+  // CUSTOM policies: the provider is asked for real, as `serve` would ask it.
+  upstream::Pool pool(io.get_executor());
+  while (outcome.ext_authz) {
+    extauthz::CheckResponse response;
+    if (outcome.ext_authz->endpoint) {
+      bool answered = false;
+      asio::co_spawn(io,
+                     extauthz::send(pool, *outcome.ext_authz->endpoint, outcome.ext_authz->timeout,
+                                    outcome.ext_authz->request),
+                     [&](std::exception_ptr, extauthz::CheckResponse answer) {
+                       response = std::move(answer);
+                       answered = true;
+                     });
+      // Key set timers share this context, so it runs until the answer, not until idle.
+      while (!answered && io.run_one() > 0) {
+      }
+    } else {
+      response.error = "no healthy upstream";
+    }
+    proxy::resume(*built.snapshot, *listener, keys, request, decide_options, request_id, response,
+                  outcome);
+  }
 
   result["request"] = json::object{{"method", parsed.method},
                                    {"url", parsed.url},
@@ -750,7 +878,11 @@ int runCheck(const CheckOptions& options) {
     // The upstream's own answer is unknown offline; 200 stands for "forwarded".
     result["status"] = 200;
     result["body"] = "";
-    result["headers"] = json::object{};
+    json::object headers;  // what the gateway adds to the upstream's response
+    for (const auto& [name, value] : outcome.response_headers) {
+      headers[name] = value;
+    }
+    result["headers"] = std::move(headers);
     result["forwarded"] = true;
     json::object upstream_headers = headersJson(request.headers);
     json::object upstream{{"cluster", outcome.forward.cluster->name},
@@ -767,6 +899,9 @@ int runCheck(const CheckOptions& options) {
   if (outcome.authn.identity) {
     result["identity"] = outcome.authn.identity->payload;
     result["principal"] = outcome.authn.identity->iss + "/" + outcome.authn.identity->sub;
+  }
+  if (!outcome.ext_authz_exchanges.empty()) {
+    result["ext_authz"] = extAuthzJson(outcome);
   }
   result["stages"] = Explanation(*built.snapshot, *listener, outcome, parsed, host).stages();
   result["trace"] = traceJson(outcome);

@@ -46,6 +46,12 @@ std::string_view counterName(Counter counter) {
       return "upstream_protocol_errors";
     case Counter::KeyRefetchesRequested:
       return "jwks_refetches_requested";
+    case Counter::ExtAuthzAllowed:
+      return "ext_authz_allowed";
+    case Counter::ExtAuthzDenied:
+      return "ext_authz_denied";
+    case Counter::ExtAuthzErrors:
+      return "ext_authz_errors";
     case Counter::kCount:
       break;
   }
@@ -92,6 +98,12 @@ std::string_view counterHelp(Counter counter) {
       return "Upstream responses that were not valid HTTP/1.1 (502).";
     case Counter::KeyRefetchesRequested:
       return "Early JWKS fetches requested by tokens naming an unknown key id.";
+    case Counter::ExtAuthzAllowed:
+      return "External authorization checks the provider allowed (200).";
+    case Counter::ExtAuthzDenied:
+      return "External authorization checks the provider denied (a status other than 200 or 5xx).";
+    case Counter::ExtAuthzErrors:
+      return "External authorization checks that failed: 5xx, no answer or timeout.";
     case Counter::kCount:
       break;
   }

@@ -33,6 +33,9 @@ enum class Counter : size_t {
   UpstreamResets,
   UpstreamProtocolErrors,
   KeyRefetchesRequested,  // early JWKS fetches caused by an unknown kid
+  ExtAuthzAllowed,        // ext_authz checks answered 200
+  ExtAuthzDenied,         // ext_authz checks answered with a denial
+  ExtAuthzErrors,         // ext_authz checks that failed (5xx, no answer, timeout)
   kCount,
 };
 

@@ -212,6 +212,126 @@ LocalReply authnFailure(jwt::Status status, const Request& request) {
   return out;
 }
 
+// The attributes the gateway's policies see. Views point into `request` and `outcome`.
+authz::RequestAttributes gatewayAttributes(const Request& request, const Outcome& outcome) {
+  authz::RequestAttributes attributes;
+  attributes.method = request.method;
+  attributes.host = request.headers.find(http::field::host)->value();
+  attributes.path = portcullis::http::pathOf(request.target);
+  attributes.headers = &request.headers;
+  attributes.source_ip = request.peer;
+  attributes.remote_ip = outcome.remote_ip;
+  attributes.destination_ip = request.local;
+  attributes.destination_port = request.local_port;
+  return attributes;
+}
+
+LocalReply rbacDenied(std::string_view policy) {
+  return reply(403, std::string(kRbacDenied),
+               "rbac_access_denied_matched_policy[" +
+                   (policy.empty() ? std::string("none") : std::string(policy)) + "]");
+}
+
+// A CUSTOM rule matched: asks the caller for a check (outcome.ext_authz), or denies when the
+// workload has no usable provider. Returns false when the request goes on without a check.
+bool startCustom(const snapshot::Snapshot& snapshot, const snapshot::CustomAction& action,
+                 const authz::CustomMatch& match, const Request& request, bool at_workload,
+                 const DecideOptions& options, Outcome& outcome) {
+  if (action.provider < 0) {
+    outcome.reply = rbacDenied(match.policy);
+    outcome.custom_refused = true;
+    if (options.trace) {
+      outcome.notes.push_back("CUSTOM policy " + std::string(match.policy) + " matched; " +
+                              action.denial + ": 403");
+    }
+    return true;
+  }
+  const snapshot::ExtAuthzProvider& provider =
+      snapshot.ext_authz_providers[static_cast<size_t>(action.provider)];
+  ExtAuthzCall call;
+  call.provider = &provider;
+  const auto& endpoints = snapshot.clusters[provider.cluster].endpoints;
+  if (!endpoints.empty()) {
+    const uint64_t pick =
+        options.endpoint_cursor ? (*options.endpoint_cursor)++ : randomEngine()();
+    call.endpoint = &endpoints[pick % endpoints.size()];
+  }
+  call.request = extauthz::buildCheckRequest(provider.http, request.method, request.target,
+                                             request.headers);
+  call.timeout = provider.http.timeout;
+  call.at_workload = at_workload;
+  call.policy = match.policy;
+  outcome.ext_authz = std::move(call);
+  return true;
+}
+
+
+// The gateway's stages after CUSTOM: JWT authentication, DENY and ALLOW policies, routing.
+void afterGatewayCustom(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                        const authn::KeySets& keys, Request& request,
+                        const DecideOptions& options, Outcome& outcome) {
+  auto note = [&](std::string text) {
+    if (options.trace) {
+      outcome.notes.push_back(std::move(text));
+    }
+  };
+
+  // 3. JWT authentication.
+  if (listener.authn && !listener.authn->empty()) {
+    outcome.authn =
+        listener.authn->authenticate(request.headers, request.target, request.method == "OPTIONS",
+                                     keys, options.now, options.token_cache, options.trace);
+    if (outcome.authn.status != jwt::Status::Ok) {
+      outcome.reply = authnFailure(outcome.authn.status, request);
+      note("JWT rejected: " + std::string(jwt::statusMessage(outcome.authn.status)));
+      return;
+    }
+  }
+
+  // 4. DENY and ALLOW policies, seeing the request as authentication left it.
+  authz::RequestAttributes attributes = gatewayAttributes(request, outcome);
+  authz::Identity identity;
+  if (outcome.authn.identity) {
+    identity.jwt = outcome.authn.identity.get();
+    identity.space_delimited_claims = &outcome.authn.provider->space_delimited_claims;
+    attributes.identity = &identity;
+  }
+  if (listener.authz && !listener.authz->empty()) {
+    outcome.authz = listener.authz->evaluate(attributes, outcome.authz_trace.get());
+    if (!outcome.authz.allowed) {
+      outcome.reply = rbacDenied(outcome.authz.policy);
+      return;
+    }
+  }
+
+  // 5. Routing.
+  const std::string_view host = attributes.host;
+  const snapshot::VirtualHost* vhost = listener.findVirtualHost(host);
+  const auto [route, match] =
+      vhost ? findRoute(*vhost, request, attributes.path, listener.gateway_port, identity.jwt)
+            : std::pair<const snapshot::Route*, const snapshot::RouteMatch*>{};
+  if (!route) {
+    outcome.reply = reply(404, "", "route_not_found");
+    note("no route for host \"" + std::string(host) + "\" and path \"" +
+         std::string(attributes.path) + "\": 404");
+    return;
+  }
+  outcome.forward.route = route;
+  outcome.forward.match = match;
+  outcome.forward.cluster = pickCluster(snapshot, *route);
+  outcome.forward.timeout = route->timeout;
+  note("routed by " + route->origin +
+       (outcome.forward.cluster ? " to " + outcome.forward.cluster->name : ""));
+  if (!outcome.forward.cluster || outcome.forward.cluster->endpoints.empty()) {
+    outcome.reply = upstreamFailureReply(503, "no healthy upstream");
+    outcome.reply->details = "no_healthy_upstream";
+    return;
+  }
+  const auto& endpoints = outcome.forward.cluster->endpoints;
+  const uint64_t pick = options.endpoint_cursor ? (*options.endpoint_cursor)++ : randomEngine()();
+  outcome.forward.endpoint = &endpoints[pick % endpoints.size()];
+}
+
 }  // namespace
 
 Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
@@ -251,114 +371,49 @@ Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& lis
   outcome.remote_ip = portcullis::http::trustedClientAddress(request.headers, request.peer,
                                                              snapshot.mesh.num_trusted_proxies);
 
-  authz::RequestAttributes attributes;
-  attributes.method = request.method;
-  attributes.host = request.headers.find(http::field::host)->value();
-  attributes.headers = &request.headers;
-  attributes.source_ip = request.peer;
-  attributes.remote_ip = outcome.remote_ip;
-  attributes.destination_ip = request.local;
-  attributes.destination_port = request.local_port;
-
   // 2. CUSTOM authorization runs before JWT authentication.
-  attributes.path = portcullis::http::pathOf(request.target);
-  if (listener.authz && !listener.authz->empty()) {
-    const authz::CustomMatch custom = listener.authz->matchCustom(attributes, outcome.authz_trace.get());
-    if (custom.matched) {
-      // NOTE: external authorization is not implemented yet. Failing closed matches what
-      // istiod does with a CUSTOM policy whose provider it cannot use: it denies.
-      outcome.reply = reply(403, std::string(kRbacDenied), "ext_authz_unavailable");
-      note("CUSTOM policy " + std::string(custom.policy) + " matched; provider " +
-           std::string(custom.provider) + " cannot be called, so the request is denied");
+  if (!options.gateway_custom_done && listener.authz && !listener.authz->empty()) {
+    const authz::RequestAttributes attributes = gatewayAttributes(request, outcome);
+    const authz::CustomMatch custom =
+        listener.authz->matchCustom(attributes, outcome.authz_trace.get());
+    if (custom.matched &&
+        startCustom(snapshot, listener.custom, custom, request, false, options, outcome)) {
       return outcome;
     }
   }
-
-  // 3. JWT authentication.
-  if (listener.authn && !listener.authn->empty()) {
-    outcome.authn =
-        listener.authn->authenticate(request.headers, request.target, request.method == "OPTIONS",
-                                     keys, options.now, options.token_cache, options.trace);
-    if (outcome.authn.status != jwt::Status::Ok) {
-      outcome.reply = authnFailure(outcome.authn.status, request);
-      note("JWT rejected: " + std::string(jwt::statusMessage(outcome.authn.status)));
-      return outcome;
-    }
-  }
-
-  // 4. DENY and ALLOW policies, seeing the request as authentication left it.
-  authz::Identity identity;
-  if (outcome.authn.identity) {
-    identity.jwt = outcome.authn.identity.get();
-    identity.space_delimited_claims = &outcome.authn.provider->space_delimited_claims;
-    attributes.identity = &identity;
-  }
-  attributes.path = portcullis::http::pathOf(request.target);
-  attributes.host = request.headers.find(http::field::host)->value();
-  if (listener.authz && !listener.authz->empty()) {
-    outcome.authz = listener.authz->evaluate(attributes, outcome.authz_trace.get());
-    if (!outcome.authz.allowed) {
-      outcome.reply = reply(403, std::string(kRbacDenied),
-                            "rbac_access_denied_matched_policy[" +
-                                (outcome.authz.policy.empty() ? std::string("none")
-                                                              : std::string(outcome.authz.policy)) +
-                                "]");
-      return outcome;
-    }
-  }
-
-  // 5. Routing.
-  const std::string_view host = attributes.host;
-  const snapshot::VirtualHost* vhost = listener.findVirtualHost(host);
-  const auto [route, match] =
-      vhost ? findRoute(*vhost, request, attributes.path, listener.gateway_port, identity.jwt)
-            : std::pair<const snapshot::Route*, const snapshot::RouteMatch*>{};
-  if (!route) {
-    outcome.reply = reply(404, "", "route_not_found");
-    note("no route for host \"" + std::string(host) + "\" and path \"" +
-         std::string(attributes.path) + "\": 404");
-    return outcome;
-  }
-  outcome.forward.route = route;
-  outcome.forward.match = match;
-  outcome.forward.cluster = pickCluster(snapshot, *route);
-  outcome.forward.timeout = route->timeout;
-  note("routed by " + route->origin +
-       (outcome.forward.cluster ? " to " + outcome.forward.cluster->name : ""));
-  if (!outcome.forward.cluster || outcome.forward.cluster->endpoints.empty()) {
-    outcome.reply = upstreamFailureReply(503, "no healthy upstream");
-    outcome.reply->details = "no_healthy_upstream";
-    return outcome;
-  }
-  const auto& endpoints = outcome.forward.cluster->endpoints;
-  const uint64_t pick = options.endpoint_cursor ? (*options.endpoint_cursor)++ : randomEngine()();
-  outcome.forward.endpoint = &endpoints[pick % endpoints.size()];
+  afterGatewayCustom(snapshot, listener, keys, request, options, outcome);
   return outcome;
 }
 
-void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
-                       Request& request, const DecideOptions& options, Outcome& outcome) {
-  const snapshot::Endpoint* endpoint = outcome.forward.endpoint;
-  if (!endpoint || endpoint->workload < 0) {
-    return;
-  }
-  const auto index = static_cast<size_t>(endpoint->workload);
-  const snapshot::DestinationWorkload& workload = snapshot.workloads[index];
-  if (!workload.enforces()) {
-    return;
-  }
-  outcome.reply.reset();
-  outcome.workload_authn = authn::Result{};
-  outcome.workload_authz = authz::Decision{};
-  outcome.workload = &workload;
-  if (outcome.authz_trace) {
-    outcome.authz_trace->entries.resize(outcome.workload_trace_begin);  // a previous run's
-  }
-  if (options.trace) {
-    outcome.notes.push_back("the endpoint is " + workload.origin + " (" +
-                            workload.workload.describe() + "), whose policies apply next");
-  }
 
+namespace {
+
+// The attributes a destination workload's policies see: its sidecar's peer is the gateway, and
+// the trusted client address is the last X-Forwarded-For entry, the one the gateway appended.
+authz::RequestAttributes workloadAttributes(const snapshot::Listener& listener,
+                                            const Request& request,
+                                            const snapshot::Endpoint& endpoint) {
+  authz::RequestAttributes attributes;
+  attributes.method = request.method;
+  const auto host = request.headers.find(http::field::host);
+  attributes.host =
+      host != request.headers.end() ? std::string_view(host->value()) : std::string_view{};
+  attributes.path = portcullis::http::pathOf(request.target);
+  attributes.headers = &request.headers;
+  attributes.source_ip = request.local;
+  attributes.remote_ip = portcullis::http::trustedClientAddress(request.headers, request.peer, 1);
+  portcullis::http::parseIp(endpoint.host, attributes.destination_ip);
+  attributes.destination_port = endpoint.port;
+  attributes.peer_principal = listener.principal;
+  return attributes;
+}
+
+// The destination workload's stages after CUSTOM: JWT authentication, then DENY and ALLOW.
+void afterWorkloadCustom(const snapshot::Listener& listener, Request& request,
+                         const DecideOptions& options, Outcome& outcome) {
+  const snapshot::Endpoint& endpoint = *outcome.forward.endpoint;
+  const auto index = static_cast<size_t>(endpoint.workload);
+  const snapshot::DestinationWorkload& workload = *outcome.workload;
   if (workload.authn && !workload.authn->empty()) {
     authn::KeySets direct;
     const authn::KeySets* keys = nullptr;
@@ -384,20 +439,7 @@ void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Liste
   }
 
   if (workload.authz && !workload.authz->empty()) {
-    authz::RequestAttributes attributes;
-    attributes.method = request.method;
-    const auto host = request.headers.find(http::field::host);
-    attributes.host =
-        host != request.headers.end() ? std::string_view(host->value()) : std::string_view{};
-    attributes.path = portcullis::http::pathOf(request.target);
-    attributes.headers = &request.headers;
-    // The sidecar's peer is the gateway; its trusted client address is the last
-    // X-Forwarded-For entry, the client address the gateway appended.
-    attributes.source_ip = request.local;
-    attributes.remote_ip = portcullis::http::trustedClientAddress(request.headers, request.peer, 1);
-    portcullis::http::parseIp(endpoint->host, attributes.destination_ip);
-    attributes.destination_port = endpoint->port;
-    attributes.peer_principal = listener.principal;
+    authz::RequestAttributes attributes = workloadAttributes(listener, request, endpoint);
     authz::Identity identity;
     if (outcome.workload_authn.identity) {
       identity.jwt = outcome.workload_authn.identity.get();
@@ -406,30 +448,136 @@ void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Liste
     }
     outcome.workload_authz = workload.authz->evaluate(attributes, outcome.authz_trace.get());
     if (!outcome.workload_authz.allowed) {
-      outcome.reply =
-          reply(403, std::string(kRbacDenied),
-                "rbac_access_denied_matched_policy[" +
-                    (outcome.workload_authz.policy.empty()
-                         ? std::string("none")
-                         : std::string(outcome.workload_authz.policy)) +
-                    "]");
+      outcome.reply = rbacDenied(outcome.workload_authz.policy);
     }
   }
 }
 
-Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
-                const authn::KeySets& keys, Request& request, const DecideOptions& options,
-                const std::string& request_id) {
-  Outcome outcome = decide(snapshot, listener, keys, request, options);
-  if (outcome.reply) {
-    return outcome;
+// For a request the gateway forwards: prepares it for the upstream, then runs the destination
+// workload's stages.
+void forwardStages(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                   Request& request, const DecideOptions& options, const std::string& request_id,
+                   Outcome& outcome) {
+  if (outcome.reply || outcome.ext_authz) {
+    return;
   }
   if (outcome.authz_trace) {
     outcome.workload_trace_begin = outcome.authz_trace->entries.size();
   }
   prepareUpstreamRequest(request, outcome, request_id);
   decideDestination(snapshot, listener, request, options, outcome);
+}
+
+}  // namespace
+
+void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                       Request& request, const DecideOptions& options, Outcome& outcome) {
+  const snapshot::Endpoint* endpoint = outcome.forward.endpoint;
+  if (!endpoint || endpoint->workload < 0) {
+    return;
+  }
+  const snapshot::DestinationWorkload& workload =
+      snapshot.workloads[static_cast<size_t>(endpoint->workload)];
+  if (!workload.enforces()) {
+    return;
+  }
+  outcome.reply.reset();
+  outcome.workload_authn = authn::Result{};
+  outcome.workload_authz = authz::Decision{};
+  outcome.workload = &workload;
+  if (outcome.authz_trace) {
+    outcome.authz_trace->entries.resize(outcome.workload_trace_begin);  // a previous run's
+  }
+  if (options.trace) {
+    outcome.notes.push_back("the endpoint is " + workload.origin + " (" +
+                            workload.workload.describe() + "), whose policies apply next");
+  }
+  if (!outcome.workload_custom_done && workload.authz && !workload.authz->empty()) {
+    const authz::RequestAttributes attributes = workloadAttributes(listener, request, *endpoint);
+    const authz::CustomMatch custom =
+        workload.authz->matchCustom(attributes, outcome.authz_trace.get());
+    if (custom.matched &&
+        startCustom(snapshot, workload.custom, custom, request, true, options, outcome)) {
+      return;
+    }
+  }
+  afterWorkloadCustom(listener, request, options, outcome);
+}
+
+Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+                const authn::KeySets& keys, Request& request, const DecideOptions& options,
+                const std::string& request_id) {
+  Outcome outcome = decide(snapshot, listener, keys, request, options);
+  forwardStages(snapshot, listener, request, options, request_id, outcome);
   return outcome;
+}
+
+void resume(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+            const authn::KeySets& keys, Request& request, const DecideOptions& options,
+            const std::string& request_id, const extauthz::CheckResponse& response,
+            Outcome& outcome) {
+  ExtAuthzCall call = std::move(*outcome.ext_authz);
+  outcome.ext_authz.reset();
+  const config::ExtAuthzHttpProvider& provider = call.provider->http;
+  ExtAuthzExchange& exchange = outcome.ext_authz_exchanges.emplace_back();
+  exchange.provider = call.provider->name;
+  exchange.policy = call.policy;
+  exchange.at_workload = call.at_workload;
+  exchange.request = std::move(call.request);
+  exchange.response = response;
+  exchange.verdict = extauthz::classify(response);
+  const std::string who = "provider " + call.provider->name + " (CUSTOM policy " +
+                          std::string(call.policy) + ")";
+  auto note = [&](std::string text) {
+    if (options.trace) {
+      outcome.notes.push_back(std::move(text));
+    }
+  };
+
+  switch (exchange.verdict) {
+    case extauthz::Verdict::Deny:
+      outcome.reply = reply(response.status, response.body, "ext_authz_denied");
+      outcome.reply->headers = extauthz::deniedResponseHeaders(provider, response);
+      outcome.custom_refused = true;
+      note(who + " denied the request with " + std::to_string(response.status));
+      return;
+    case extauthz::Verdict::Error: {
+      const std::string failure =
+          response.status != 0 ? "answered " + std::to_string(response.status) : response.error;
+      if (!provider.fail_open) {
+        outcome.reply = reply(provider.status_on_error, "", "ext_authz_error");
+        outcome.custom_refused = true;
+        note(who + " failed (" + failure + "): statusOnError " +
+             std::to_string(provider.status_on_error));
+        return;
+      }
+      note(who + " failed (" + failure + "); failOpen lets the request go on");
+      break;
+    }
+    case extauthz::Verdict::Allow:
+      for (const std::string& name : extauthz::headersToRemove(response)) {
+        request.headers.erase(name);
+      }
+      for (auto& [name, value] :
+           extauthz::allowedHeaders(provider.headers_to_upstream_on_allow, response)) {
+        request.headers.set(name, value);
+      }
+      for (auto& header :
+           extauthz::allowedHeaders(provider.headers_to_downstream_on_allow, response)) {
+        outcome.response_headers.push_back(std::move(header));
+      }
+      note(who + " allowed the request");
+      break;
+  }
+
+  if (call.at_workload) {
+    outcome.workload_custom_done = true;
+    afterWorkloadCustom(listener, request, options, outcome);
+    return;
+  }
+  outcome.gateway_custom_done = true;
+  afterGatewayCustom(snapshot, listener, keys, request, options, outcome);
+  forwardStages(snapshot, listener, request, options, request_id, outcome);
 }
 
 void removeHopByHopHeaders(http::fields& headers) {

@@ -15,6 +15,7 @@
 
 #include "authn/authenticator.h"
 #include "authz/engine.h"
+#include "extauthz/check.h"
 #include "snapshot/snapshot.h"
 
 namespace portcullis::proxy {
@@ -47,9 +48,42 @@ struct Forward {
   std::chrono::milliseconds timeout{0};
 };
 
+// A check request for an ext_authz provider, which the caller sends before calling resume().
+struct ExtAuthzCall {
+  const snapshot::ExtAuthzProvider* provider = nullptr;
+  const snapshot::Endpoint* endpoint = nullptr;  // null: the provider's cluster has no endpoint
+  extauthz::CheckRequest request;
+  std::chrono::milliseconds timeout{0};
+  bool at_workload = false;  // the destination workload's CUSTOM stage, not the gateway's
+  std::string_view policy;   // "namespace/name" of the CUSTOM policy whose rule matched
+};
+
+// One check and its answer, for the access log and `check --output`.
+struct ExtAuthzExchange {
+  std::string provider;
+  std::string policy;
+  bool at_workload = false;
+  extauthz::CheckRequest request;
+  extauthz::CheckResponse response;
+  extauthz::Verdict verdict = extauthz::Verdict::Error;
+};
+
 // Everything the decision found, for the response, the access log and `check --output`.
 struct Outcome {
   std::optional<LocalReply> reply;  // set: answer locally, do not forward
+  // Set: neither answered nor forwarded yet; send this check, then call resume().
+  std::optional<ExtAuthzCall> ext_authz;
+  std::vector<ExtAuthzExchange> ext_authz_exchanges;  // checks answered so far
+  // Whether a CUSTOM stage's provider allowed the request (or it failed open), so that deciding
+  // again after a key refetch does not ask it twice.
+  bool gateway_custom_done = false;
+  bool workload_custom_done = false;
+  // A CUSTOM rule matched and the request was refused: by the provider, by its failure, or
+  // because the workload has no provider that can be called.
+  bool custom_refused = false;
+  // Headers the provider sent for the client on an allow (headersToDownstreamOnAllow), added
+  // to the upstream's response.
+  extauthz::HeaderList response_headers;
   Forward forward;
   boost::asio::ip::address remote_ip;  // trusted client address
   authn::Result authn;
@@ -72,6 +106,9 @@ struct DecideOptions {
   uint64_t* endpoint_cursor = nullptr;
   // Key sets of Snapshot::workloads, by workload and key slot; null reads the key sources.
   const std::vector<authn::KeySets>* workload_keys = nullptr;
+  // The gateway's CUSTOM stage already let this request through: deciding again after a key
+  // refetch skips it.
+  bool gateway_custom_done = false;
 };
 
 // Runs the pipeline for `request` arriving on `listener`. `keys` holds the listener's key
@@ -86,6 +123,14 @@ Outcome decide(const snapshot::Snapshot& snapshot, const snapshot::Listener& lis
 Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
                 const authn::KeySets& keys, Request& request, const DecideOptions& options,
                 const std::string& request_id);
+
+// Continues process() where it stopped for outcome.ext_authz, with the provider's `response`:
+// a denial or an error answers locally; an allow applies the provider's headers and runs the
+// stages that follow, which may stop for another check (the destination workload's).
+void resume(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
+            const authn::KeySets& keys, Request& request, const DecideOptions& options,
+            const std::string& request_id, const extauthz::CheckResponse& response,
+            Outcome& outcome);
 
 // The destination workload stage of process(), for a request already prepared for the
 // upstream: clears a previous verdict of that stage and decides again (used after fetching a

@@ -1,5 +1,6 @@
 #include "proxy/session.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
 #include <cstring>
@@ -21,6 +22,7 @@
 #include <boost/beast/http/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "extauthz/client.h"
 #include "http/client_address.h"
 #include "proxy/pipeline.h"
 #include "proxy/worker.h"
@@ -218,6 +220,7 @@ class Session {
     const std::string request_id = newRequestId();
     Outcome outcome = process(*snapshot, *listener, worker_.view.keysFor(*listener), request,
                               options, request_id);
+    co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
     if (outcome.reply) {
       // A token named a key id its key set lacks, as after a key rotation: fetch the key set
       // again (at most once per source every 30 s) and decide again.
@@ -235,13 +238,21 @@ class Session {
             co_return Ending::Close;
           }
           options.workload_keys = &worker_.view.workloadKeys();
+          // A provider that already allowed the request is not asked again; the headers it
+          // sent for the client stay.
+          options.gateway_custom_done = outcome.gateway_custom_done;
+          extauthz::HeaderList response_headers = std::move(outcome.response_headers);
           outcome = process(*snapshot, *listener, worker_.view.keysFor(*listener), request,
                             options, request_id);
+          outcome.response_headers.insert(outcome.response_headers.begin(),
+                                          response_headers.begin(), response_headers.end());
+          co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
         } else if (worker_.view.snapshot() == snapshot) {
           // The request is already prepared for the upstream: only its workload's stage runs
           // again, with the same snapshot's fresh key sets.
           options.workload_keys = &worker_.view.workloadKeys();
           decideDestination(*snapshot, *listener, request, options, outcome);
+          co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
         }
       }
     }
@@ -256,6 +267,33 @@ class Session {
     }
     co_return co_await forward(parser, request, outcome, client_keep_alive, head,
                                expect_continue);
+  }
+
+  // Sends the ext_authz checks the pipeline stops for, one at a time, and resumes it with each
+  // answer.
+  asio::awaitable<void> runChecks(const snapshot::Snapshot& snapshot,
+                                  const snapshot::Listener& listener, Request& request,
+                                  const DecideOptions& options, const std::string& request_id,
+                                  Outcome& outcome) {
+    static constexpr stats::Counter kByVerdict[] = {stats::Counter::ExtAuthzAllowed,
+                                                    stats::Counter::ExtAuthzDenied,
+                                                    stats::Counter::ExtAuthzErrors};
+    while (outcome.ext_authz) {
+      const ExtAuthzCall& call = *outcome.ext_authz;
+      extauthz::CheckResponse response;
+      if (call.endpoint) {
+        response = co_await extauthz::send(worker_.pool, *call.endpoint, call.timeout,
+                                           call.request);
+      } else {
+        response.error = "no healthy upstream";
+      }
+      if (!response.error.empty()) {
+        spdlog::debug("ext_authz provider {} failed: {}", call.provider->name, response.error);
+      }
+      worker_.counters.add(kByVerdict[static_cast<size_t>(extauthz::classify(response))]);
+      resume(snapshot, listener, worker_.view.keysFor(listener), request, options, request_id,
+             response, outcome);
+    }
   }
 
   void countResponse(unsigned status) {
@@ -337,7 +375,11 @@ class Session {
     out += kServerName;
     out += "\r\nDate: ";
     out += httpDate();
-    if (!reply.body.empty()) {
+    // A provider's denial may bring its own Content-Type.
+    const bool typed = std::any_of(reply.headers.begin(), reply.headers.end(), [](const auto& h) {
+      return beast::iequals(h.first, "content-type");
+    });
+    if (!reply.body.empty() && !typed) {
       out += "\r\nContent-Type: text/plain";
     }
     for (const auto& [name, value] : reply.headers) {
@@ -525,6 +567,9 @@ class Session {
       for (const auto& [name, value] : route->response_headers.add) {
         fields.insert(name, value);
       }
+    }
+    for (const auto& [name, value] : outcome.response_headers) {
+      fields.insert(name, value);  // headersToDownstreamOnAllow
     }
     // A body that ends when the upstream closes can only end the same way downstream.
     const bool keep_alive = client_keep_alive && has_length;

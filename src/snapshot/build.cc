@@ -8,6 +8,8 @@
 
 #include "snapshot/snapshot.h"
 
+#include "config/validators.h"
+
 namespace portcullis::snapshot {
 namespace {
 
@@ -247,9 +249,10 @@ class Builder {
     return static_cast<int>(snapshot_->workloads.size() - 1);
   }
 
+  // With `workloads` false, endpoints stay plain backends whatever their labels.
   std::vector<Endpoint> endpointsOf(const config::ServiceEntry& entry,
-                                    const config::ServiceEntryPort& port,
-                                    const std::string& host) {
+                                    const config::ServiceEntryPort& port, const std::string& host,
+                                    bool workloads = true) {
     std::vector<Endpoint> endpoints;
     const uint32_t default_port = port.target_port != 0 ? port.target_port : port.number;
     for (size_t i = 0; i < entry.endpoints.size(); ++i) {
@@ -257,7 +260,7 @@ class Builder {
       auto it = endpoint.ports.find(port.name);
       const uint32_t target = it != endpoint.ports.end() ? it->second : default_port;
       Endpoint out{endpoint.address, static_cast<uint16_t>(target)};
-      if (!endpoint.labels.empty()) {
+      if (workloads && !endpoint.labels.empty()) {
         out.workload = workloadFor(entry.meta.ns, endpoint.labels,
                                    objectName(entry.meta) + " endpoint " + std::to_string(i));
       }
@@ -279,7 +282,10 @@ class Builder {
         auto it = endpoint.ports.find(port.name);
         const uint32_t target = it != endpoint.ports.end() ? it->second : default_port;
         Endpoint out{endpoint.address, static_cast<uint16_t>(target)};
-        out.workload = workloadFor(workload_entry.meta.ns, labels, objectName(workload_entry.meta));
+        if (workloads) {
+          out.workload =
+              workloadFor(workload_entry.meta.ns, labels, objectName(workload_entry.meta));
+        }
         endpoints.push_back(std::move(out));
       }
     }
@@ -729,7 +735,7 @@ class Builder {
   void compileSecurity(const Workload& workload,
                        std::shared_ptr<const authn::Authenticator>& authn,
                        std::vector<std::shared_ptr<jwks::KeySource>>& key_sources,
-                       std::shared_ptr<const authz::Engine>& authz) {
+                       std::shared_ptr<const authz::Engine>& authz, CustomAction& custom) {
     const std::string& root = resources_.mesh.root_namespace;
     std::vector<std::pair<std::string, const config::JwtRule*>> rules;
     for (const auto& ra : resources_.request_authentications) {
@@ -757,14 +763,121 @@ class Builder {
     std::sort(policies.begin(), policies.end(),
               [](const auto* a, const auto* b) { return a->meta.order < b->meta.order; });
     authz = authz::Engine::compile(policies);
+    custom = customActionFor(policies);
+  }
+
+  // What a match of the CUSTOM policies among `policies` leads to: the one provider they name,
+  // or a denial where istiod would turn their rules into DENY rules.
+  CustomAction customActionFor(const std::vector<const config::AuthorizationPolicy*>& policies) {
+    CustomAction action;
+    std::vector<std::string> names;
+    for (const config::AuthorizationPolicy* policy : policies) {
+      if (policy->action == config::AuthorizationPolicy::Action::Custom &&
+          std::find(names.begin(), names.end(), policy->provider) == names.end()) {
+        names.push_back(policy->provider);
+      }
+    }
+    if (names.empty()) {
+      return action;
+    }
+    if (names.size() > 1) {
+      std::string listed;
+      for (const auto& name : names) {
+        listed += (listed.empty() ? "" : ", ") + name;
+      }
+      action.denial = "the CUSTOM policies of this workload name several providers (" + listed +
+                      "); Istio allows one per workload and denies what their rules match";
+      return action;
+    }
+    auto [it, added] = providers_.try_emplace(names.front());
+    if (added) {
+      it->second = resolveProvider(names.front());
+    }
+    return it->second;
+  }
+
+  // The extension provider `name` with its cluster, added to the snapshot.
+  CustomAction resolveProvider(const std::string& name) {
+    CustomAction action;
+    const auto& providers = resources_.mesh.extension_providers;
+    auto found = std::find_if(providers.begin(), providers.end(),
+                              [&](const auto& provider) { return provider.name == name; });
+    if (found == providers.end()) {
+      action.denial = "provider \"" + name +
+                      "\" is not defined in meshConfig.extensionProviders, so istiod denies what "
+                      "the CUSTOM rules match";
+      return action;
+    }
+    if (!found->ext_authz_http) {
+      action.denial = "provider \"" + name +
+                      "\" is not an envoyExtAuthzHttp provider, the only kind Portcullis can "
+                      "call, so what the CUSTOM rules match is denied";
+      return action;
+    }
+    const config::ExtAuthzHttpProvider& http = *found->ext_authz_http;
+    const std::string origin = "extension provider " + name;
+    const std::string field = "envoyExtAuthzHttp.service";
+    const size_t slash = http.service.find('/');
+    const std::string ns = slash == std::string::npos ? "" : http.service.substr(0, slash);
+    const std::string host =
+        slash == std::string::npos ? http.service : http.service.substr(slash + 1);
+    Cluster cluster;
+    cluster.name = "outbound|" + std::to_string(http.port) + "||" + host;
+    if (config::internal::parseIpAddress(host)) {
+      cluster.endpoints.push_back(Endpoint{host, static_cast<uint16_t>(http.port)});
+    } else {
+      const config::ServiceEntry* entry = nullptr;
+      for (const auto& candidate : resources_.service_entries) {
+        for (const auto& candidate_host : candidate.hosts) {
+          if (!entry && lower(candidate_host) == lower(host) &&
+              (ns.empty() || candidate.meta.ns == ns)) {
+            entry = &candidate;
+          }
+        }
+      }
+      const config::ServiceEntryPort* port = nullptr;
+      if (entry) {
+        for (const auto& candidate : entry->ports) {
+          if (candidate.number == http.port) {
+            port = &candidate;
+          }
+        }
+      }
+      if (!entry || !port) {
+        action.denial = !entry ? "service " + http.service + " of provider \"" + name +
+                                     "\" is declared by no ServiceEntry"
+                               : objectName(entry->meta) + " has no port " +
+                                     std::to_string(http.port) + " for provider \"" + name +
+                                     "\"";
+        note(Diagnostic::Severity::Warning, found->location, origin, field,
+             action.denial + "; istiod rejects such a provider and denies what the CUSTOM rules "
+                             "that name it match");
+        return action;
+      }
+      // The provider's own policies are not enforced on check requests.
+      cluster.endpoints = endpointsOf(*entry, *port, host, false);
+    }
+    if (http.include_request_body_in_check) {
+      note(Diagnostic::Severity::Warning, found->location, origin,
+           "envoyExtAuthzHttp.includeRequestBodyInCheck",
+           "Portcullis does not send the request body to the provider yet; the check request "
+           "has no body");
+    }
+    snapshot_->clusters.push_back(std::move(cluster));
+    snapshot_->ext_authz_providers.push_back(
+        ExtAuthzProvider{name, http, snapshot_->clusters.size() - 1});
+    action.provider = static_cast<int>(snapshot_->ext_authz_providers.size() - 1);
+    return action;
   }
 
   void attachSecurity() {
     for (auto& listener : snapshot_->listeners) {
-      compileSecurity(listener.workload, listener.authn, listener.key_sources, listener.authz);
+      compileSecurity(listener.workload, listener.authn, listener.key_sources, listener.authz,
+                      listener.custom);
     }
     for (auto& workload : snapshot_->workloads) {
-      compileSecurity(workload.workload, workload.authn, workload.key_sources, workload.authz);
+      compileSecurity(workload.workload, workload.authn, workload.key_sources, workload.authz,
+                      workload.custom);
     }
   }
 
@@ -774,6 +887,7 @@ class Builder {
   std::shared_ptr<Snapshot> snapshot_ = std::make_shared<Snapshot>();
   std::vector<Diagnostic> diagnostics_;
   std::map<std::string, size_t> cluster_index_;
+  std::map<std::string, CustomAction> providers_;  // resolved extension providers, by name
 };
 
 }  // namespace

@@ -39,6 +39,21 @@ struct Endpoint {
   int workload = -1;
 };
 
+// An envoyExtAuthzHttp extension provider and the cluster it calls.
+struct ExtAuthzProvider {
+  std::string name;
+  config::ExtAuthzHttpProvider http;
+  size_t cluster = 0;  // index into Snapshot::clusters
+};
+
+// What a request that matches a CUSTOM rule of a workload's policies leads to.
+struct CustomAction {
+  int provider = -1;  // index into Snapshot::ext_authz_providers; -1: the request is denied
+  // With provider -1, why: istiod turns the CUSTOM rules of a provider it cannot use into
+  // DENY rules.
+  std::string denial;
+};
+
 // A workload behind a route and the policies that select it.
 struct DestinationWorkload {
   Workload workload;
@@ -46,6 +61,7 @@ struct DestinationWorkload {
   std::shared_ptr<const authn::Authenticator> authn;
   std::vector<std::shared_ptr<jwks::KeySource>> key_sources;  // by Provider::key_slot
   std::shared_ptr<const authz::Engine> authz;
+  CustomAction custom;
 
   bool enforces() const {
     return (authn && !authn->empty()) || (authz && !authz->empty());
@@ -56,6 +72,7 @@ struct Cluster {
   std::string name;  // Istio's form: outbound|<port>||<host>
   std::vector<Endpoint> endpoints;
 };
+
 
 struct StringMatcher {
   enum class Kind { Exact, Prefix, Regex, Present };
@@ -116,6 +133,7 @@ struct Listener {
   std::shared_ptr<const authn::Authenticator> authn;
   std::vector<std::shared_ptr<jwks::KeySource>> key_sources;  // by Provider::key_slot
   std::shared_ptr<const authz::Engine> authz;
+  CustomAction custom;
   std::vector<VirtualHost> virtual_hosts;
   std::vector<std::string> origins;  // gateway objects that declared this port
 
@@ -128,6 +146,7 @@ struct Snapshot {
   std::vector<Listener> listeners;
   std::vector<Cluster> clusters;
   std::vector<DestinationWorkload> workloads;
+  std::vector<ExtAuthzProvider> ext_authz_providers;
   config::MeshConfig mesh;
 
   const Listener* findListener(uint16_t listen_port) const;

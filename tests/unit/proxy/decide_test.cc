@@ -403,6 +403,7 @@ TEST(DecideAuthz, DenyBeforeRouting) {
   EXPECT_EQ(outcome.reply->status, 403u);
 }
 
+// A provider name the workload cannot use makes istiod turn the CUSTOM rules into DENY rules.
 TEST(DecideAuthz, CustomPolicyDeniesWithoutProvider) {
   Gateway gateway;
   config::AuthorizationPolicy custom = policy("ext-authz", Action::Custom, {toPaths({"/ext*"})});
@@ -412,10 +413,10 @@ TEST(DecideAuthz, CustomPolicyDeniesWithoutProvider) {
   const Outcome outcome = gateway.decide(request);
   ASSERT_TRUE(outcome.reply.has_value());
   EXPECT_EQ(outcome.reply->status, 403u);
-  EXPECT_EQ(outcome.reply->details, "ext_authz_unavailable");
+  EXPECT_EQ(outcome.reply->details, "rbac_access_denied_matched_policy[istio-system/ext-authz]");
 }
 
-TEST(DecideAuthz, CustomRunsBeforeJwt) {
+TEST(DecideAuthz, CustomDenialWithoutProviderRunsBeforeJwt) {
   Gateway gateway;
   gateway.setRules({ruleOf(kTestIssuer1, istioTestJwksText())});
   config::AuthorizationPolicy custom = policy("ext-authz", Action::Custom, {toPaths({"/ext*"})});
@@ -424,7 +425,7 @@ TEST(DecideAuthz, CustomRunsBeforeJwt) {
   Request request = withBearer(get("/ext/check"), istioTestToken("TokenExpired"));
   const Outcome outcome = gateway.decide(request);
   ASSERT_TRUE(outcome.reply.has_value());
-  EXPECT_EQ(outcome.reply->details, "ext_authz_unavailable");
+  EXPECT_TRUE(outcome.custom_refused);
 }
 
 TEST(DecideAuthz, CustomPolicyNotMatchingPasses) {
