@@ -311,7 +311,7 @@ class Explanation {
     }
     if (const proxy::ExtAuthzExchange* exchange = exchangeAt(true)) {
       summary("workload-custom", outcome_.custom_refused ? "denied" : "passed",
-              customVerdict(*exchange));
+              customVerdict(*exchange, outcome_.custom_refused));
       if (outcome_.custom_refused) {
         return;
       }
@@ -398,10 +398,10 @@ class Explanation {
     const proxy::ExtAuthzExchange* exchange = exchangeAt(false);
     if (stopped_ == StoppedAt::Custom) {
       summary("custom", "denied",
-              exchange ? customVerdict(*exchange)
+              exchange ? customVerdict(*exchange, true)
                        : "a CUSTOM rule matched; " + listener_.custom.denial + ": 403");
     } else if (exchange) {
-      summary("custom", "passed", customVerdict(*exchange));
+      summary("custom", "passed", customVerdict(*exchange, false));
     } else {
       summary("custom", "passed", "no CUSTOM rule matched");
     }
@@ -417,7 +417,8 @@ class Explanation {
   }
 
   // What the provider answered and what that made of the request.
-  static std::string customVerdict(const proxy::ExtAuthzExchange& exchange) {
+  // `refused`: the exchange ended the request.
+  std::string customVerdict(const proxy::ExtAuthzExchange& exchange, bool refused) const {
     const std::string asked = "CUSTOM policy " + exchange.policy + " matched; provider " +
                               exchange.provider + " was asked (" + exchange.request.method + " " +
                               exchange.request.target + ")";
@@ -431,9 +432,14 @@ class Explanation {
       case extauthz::Verdict::Error:
         break;
     }
-    return asked + " and failed (" +
-           (status != 0 ? "status " + std::to_string(status) : exchange.response.error) +
-           "), so failOpen and statusOnError decide";
+    const std::string failed =
+        asked + " and failed (" +
+        (status != 0 ? "status " + std::to_string(status) : exchange.response.error) + ")";
+    if (refused && outcome_.reply) {
+      return failed + "; failOpen is false, so the client gets statusOnError " +
+             std::to_string(outcome_.reply->status) + " with an empty body";
+    }
+    return failed + "; failOpen lets the request go on";
   }
 
   void addJwt() {

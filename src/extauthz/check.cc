@@ -19,7 +19,8 @@ std::string lower(std::string_view text) {
 }
 
 bool startsWithNoCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && boost::beast::iequals(text.substr(0, prefix.size()), prefix);
+  return text.size() >= prefix.size() &&
+         boost::beast::iequals(text.substr(0, prefix.size()), prefix);
 }
 
 bool endsWithNoCase(std::string_view text, std::string_view suffix) {
@@ -29,10 +30,9 @@ bool endsWithNoCase(std::string_view text, std::string_view suffix) {
 
 // Headers that describe one message or one connection; a copy would corrupt the framing.
 bool isFramingHeader(std::string_view name) {
-  static constexpr std::string_view kNames[] = {"content-length", "transfer-encoding",
-                                                "connection",     "keep-alive",
-                                                "proxy-connection", "upgrade",
-                                                "te",             "trailer"};
+  static constexpr std::string_view kNames[] = {
+      "content-length",   "transfer-encoding", "connection", "keep-alive",
+      "proxy-connection", "upgrade",           "te",         "trailer"};
   return std::any_of(std::begin(kNames), std::end(kNames),
                      [&](std::string_view known) { return boost::beast::iequals(name, known); });
 }
@@ -88,7 +88,8 @@ CheckRequest buildCheckRequest(const config::ExtAuthzHttpProvider& provider,
   for (const auto& field : headers) {
     const std::string name = lower(field.name_string());
     const bool always = name == "host" || name == "authorization";
-    if (name == "content-length" || (!always && !headerListed(provider.include_request_headers_in_check, name))) {
+    if (name == "content-length" ||
+        (!always && !headerListed(provider.include_request_headers_in_check, name))) {
       continue;
     }
     auto same = std::find_if(check.headers.begin(), check.headers.end(),
@@ -113,8 +114,8 @@ HeaderList deniedResponseHeaders(const config::ExtAuthzHttpProvider& provider,
     if (isFramingHeader(name) || name == "host") {
       continue;
     }
-    const bool listed = !provider.has_headers_to_downstream_on_deny ||
-                        name == "www-authenticate" || name == "location" ||
+    const bool listed = !provider.has_headers_to_downstream_on_deny || name == "www-authenticate" ||
+                        name == "location" ||
                         headerListed(provider.headers_to_downstream_on_deny, name);
     if (listed) {
       out.emplace_back(name, value);

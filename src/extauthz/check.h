@@ -1,6 +1,6 @@
 // The HTTP protocol of an envoyExtAuthzHttp provider, without I/O: which request the provider
-// receives for a client request, and what its answer means. Envoy's HTTP ext_authz client
-// defines the behaviour; docs/policies.md describes it.
+// receives for a client request, and what its response means. Envoy's HTTP ext_authz client
+// defines the behaviour, and docs/ext_authz.md describes it.
 #pragma once
 
 #include <string>
@@ -24,7 +24,8 @@ struct CheckRequest {
   HeaderList headers;  // lower-case names
 };
 
-// What came back. `status` is 0 when no response arrived; `error` then says why.
+// The provider's response. `status` is 0 when no response arrived, and `error` then gives the
+// reason.
 struct CheckResponse {
   unsigned status = 0;
   HeaderList headers;  // lower-case names, in received order
@@ -34,8 +35,8 @@ struct CheckResponse {
 
 enum class Verdict {
   Allow,  // 200: the request goes on to the next stage
-  Deny,   // any other status below 500: the client gets the provider's answer
-  Error,  // a 5xx, no answer, or a timeout: failOpen decides
+  Deny,   // any other status below 500: the client gets the provider's response
+  Error,  // a 5xx, no response, or a timeout: failOpen decides
 };
 
 Verdict classify(const CheckResponse& response);

@@ -43,7 +43,7 @@ asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoi
                                     std::chrono::milliseconds timeout,
                                     const CheckRequest& request) {
   CheckResponse response;
-  http::request<http::empty_body> message;
+  http::request<http::empty_body> message;  // the check request on the wire
   message.method_string(request.method);
   message.target(request.target);
   message.version(11);
@@ -53,10 +53,11 @@ asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoi
   message.set(http::field::content_length, "0");
 
   const auto deadline = Clock::now() + timeout;
-  // A pooled connection the provider closed while idle fails at once; one new connection is
-  // then tried, which Envoy's connection pool does as well.
+  // A pooled connection that the provider closed while idle fails at once, so one new connection
+  // is then tried.
   for (int attempt = 0; attempt < 2; ++attempt) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
     if (left <= std::chrono::milliseconds(0)) {
       response.error = "timed out";
       co_return response;
@@ -72,7 +73,7 @@ asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoi
     auto [write_ec, written] = co_await http::async_write(connection->stream, message, kTuple);
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBodyBytes);
-    parser.skip(request.method == "HEAD");  // the answer to HEAD has no body
+    parser.skip(request.method == "HEAD");  // a response to HEAD has no body
     boost::system::error_code ec = write_ec;
     if (!ec) {
       auto [read_ec, read] =
@@ -86,12 +87,12 @@ asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoi
       response.error = describe(ec);
       co_return response;
     }
-    auto& answer = parser.get();
-    response.status = answer.result_int();
-    for (const auto& field : answer) {
+    auto& reply = parser.get();
+    response.status = reply.result_int();
+    for (const auto& field : reply) {
       response.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
     }
-    response.body = std::move(answer.body());
+    response.body = std::move(reply.body());
     if (parser.keep_alive()) {
       pool.release(std::move(connection));
     }

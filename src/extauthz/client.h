@@ -1,4 +1,4 @@
-// Sends one check request to an ext_authz provider over HTTP/1.1 and reads its answer, on the
+// Sends one check request to an ext_authz provider over HTTP/1.1 and reads its response, on the
 // caller's worker and through its connection pool.
 #pragma once
 
@@ -12,7 +12,7 @@
 
 namespace portcullis::extauthz {
 
-// The most body bytes read from a provider's answer; a longer answer is an error.
+// The maximum body size of a provider's response. A longer body makes the check fail.
 inline constexpr size_t kMaxResponseBodyBytes = 1024 * 1024;
 
 // Never throws. The whole exchange, connecting included, must finish within `timeout`;

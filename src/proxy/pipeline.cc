@@ -232,7 +232,7 @@ LocalReply rbacDenied(std::string_view policy) {
                    (policy.empty() ? std::string("none") : std::string(policy)) + "]");
 }
 
-// A CUSTOM rule matched: asks the caller for a check (outcome.ext_authz), or denies when the
+// A CUSTOM rule matched: requests a check from the caller (outcome.ext_authz), or denies when the
 // workload has no usable provider. Returns false when the request goes on without a check.
 bool startCustom(const snapshot::Snapshot& snapshot, const snapshot::CustomAction& action,
                  const authz::CustomMatch& match, const Request& request, bool at_workload,

@@ -58,7 +58,7 @@ struct ExtAuthzCall {
   std::string_view policy;   // "namespace/name" of the CUSTOM policy whose rule matched
 };
 
-// One check and its answer, for the access log and `check --output`.
+// One check request and the provider's response, for the access log and `check --output`.
 struct ExtAuthzExchange {
   std::string provider;
   std::string policy;
@@ -71,9 +71,10 @@ struct ExtAuthzExchange {
 // Everything the decision found, for the response, the access log and `check --output`.
 struct Outcome {
   std::optional<LocalReply> reply;  // set: answer locally, do not forward
-  // Set: neither answered nor forwarded yet; send this check, then call resume().
+  // Set: the request is neither replied to nor forwarded yet. Send this check, then call
+  // resume().
   std::optional<ExtAuthzCall> ext_authz;
-  std::vector<ExtAuthzExchange> ext_authz_exchanges;  // checks answered so far
+  std::vector<ExtAuthzExchange> ext_authz_exchanges;  // completed checks, in order
   // Whether a CUSTOM stage's provider allowed the request (or it failed open), so that deciding
   // again after a key refetch does not ask it twice.
   bool gateway_custom_done = false;
@@ -124,9 +125,9 @@ Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& li
                 const authn::KeySets& keys, Request& request, const DecideOptions& options,
                 const std::string& request_id);
 
-// Continues process() where it stopped for outcome.ext_authz, with the provider's `response`:
-// a denial or an error answers locally; an allow applies the provider's headers and runs the
-// stages that follow, which may stop for another check (the destination workload's).
+// Continues process() where it stopped for outcome.ext_authz, with the provider's `response`.
+// A denial or an error sets a local reply. An allow applies the provider's headers and runs the
+// stages that follow, which may stop again for the destination workload's check.
 void resume(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
             const authn::KeySets& keys, Request& request, const DecideOptions& options,
             const std::string& request_id, const extauthz::CheckResponse& response,

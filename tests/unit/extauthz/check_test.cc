@@ -1,10 +1,10 @@
-// The check request built for a client request, and what each kind of provider answer means.
+// The check request built for a client request, and what each kind of provider response means.
+#include "extauthz/check.h"
+
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
-
-#include "extauthz/check.h"
 
 namespace portcullis::extauthz {
 namespace {
@@ -72,7 +72,8 @@ TEST(HeaderListed, EmptyListMatchesNothing) {
 }
 
 TEST(BuildCheckRequest, KeepsMethod) {
-  EXPECT_EQ(buildCheckRequest(sampleProvider(), "POST", "/headers", clientHeaders()).method, "POST");
+  EXPECT_EQ(buildCheckRequest(sampleProvider(), "POST", "/headers", clientHeaders()).method,
+            "POST");
 }
 
 TEST(BuildCheckRequest, PathPrefixComesFirst) {
@@ -150,7 +151,7 @@ TEST(Classify, ServerErrorIsAnError) {
   EXPECT_EQ(classify(answer(503)), Verdict::Error);
 }
 
-TEST(Classify, NoAnswerIsAnError) {
+TEST(Classify, NoResponseIsAnError) {
   CheckResponse response;
   response.error = "connection refused";
   EXPECT_EQ(classify(response), Verdict::Error);
@@ -164,8 +165,7 @@ TEST(DeniedResponseHeaders, WithoutListEveryHeaderGoes) {
 TEST(DeniedResponseHeaders, FramingHeadersNeverGo) {
   const CheckResponse response =
       answer(403, {{"content-length", "5"}, {"connection", "close"}, {"x-reason", "no"}});
-  EXPECT_EQ(deniedResponseHeaders(sampleProvider(), response),
-            (HeaderList{{"x-reason", "no"}}));
+  EXPECT_EQ(deniedResponseHeaders(sampleProvider(), response), (HeaderList{{"x-reason", "no"}}));
 }
 
 TEST(DeniedResponseHeaders, ListKeepsOnlyListedHeaders) {

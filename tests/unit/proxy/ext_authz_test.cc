@@ -1,5 +1,5 @@
 // CUSTOM authorization in the pipeline: decide() stops for a check, resume() goes on with the
-// provider's answer. The answers are built here; tests/e2e/test_ext_authz.py sends real checks.
+// provider's response. The responses are built here; tests/e2e/test_ext_authz.py sends real checks.
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,8 +22,8 @@ class ExtAuthzGateway {
  public:
   ExtAuthzGateway() {
     snapshot::Snapshot& snapshot = gateway_.snapshot();
-    snapshot.clusters.push_back(
-        snapshot::Cluster{"outbound|9002||ext-authz.local", {snapshot::Endpoint{"127.0.0.1", 9002}}});
+    snapshot.clusters.push_back(snapshot::Cluster{"outbound|9002||ext-authz.local",
+                                                  {snapshot::Endpoint{"127.0.0.1", 9002}}});
     snapshot::ExtAuthzProvider provider;
     provider.name = "ext-authz";
     provider.http.service = "ext-authz.local";
@@ -197,8 +197,7 @@ TEST(ExtAuthzResume, AllowRemovesNamedHeaders) {
   Request request = get("/ext/a");
   request.headers.set("x-session", "secret");
   Outcome outcome = gateway.process(request);
-  gateway.resume(request, answer(200, {{"x-envoy-auth-headers-to-remove", "x-session"}}),
-                 outcome);
+  gateway.resume(request, answer(200, {{"x-envoy-auth-headers-to-remove", "x-session"}}), outcome);
   EXPECT_EQ(request.headers.count("x-session"), 0u);
 }
 
@@ -292,8 +291,8 @@ TEST(ExtAuthzDecide, DecidingAgainAfterAnAllowSkipsTheCheck) {
   options.now = kNow;
   options.gateway_custom_done = true;
   authn::KeySets keys;
-  const Outcome outcome = proxy::decide(gateway.gateway().snapshot(),
-                                        gateway.gateway().listener(), keys, request, options);
+  const Outcome outcome = proxy::decide(gateway.gateway().snapshot(), gateway.gateway().listener(),
+                                        keys, request, options);
   EXPECT_FALSE(outcome.ext_authz.has_value());
 }
 

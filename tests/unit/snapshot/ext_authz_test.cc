@@ -161,8 +161,8 @@ TEST(ExtAuthzProviders, IpAddressServiceIsCalledDirectly) {
 
 TEST(ExtAuthzProviders, RequestBodyInCheckWarns) {
   config::ResourceSet resources = withProvider();
-  resources.mesh.extension_providers.front().ext_authz_http->include_request_body_in_check
-      .emplace();
+  resources.mesh.extension_providers.front()
+      .ext_authz_http->include_request_body_in_check.emplace();
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
   EXPECT_TRUE(hasWarningAbout(buildWith(resources), "request body"));
 }
