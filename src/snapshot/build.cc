@@ -770,35 +770,42 @@ class Builder {
   // or a denial where istiod would turn their rules into DENY rules.
   CustomAction customActionFor(const std::vector<const config::AuthorizationPolicy*>& policies) {
     CustomAction action;
-    std::vector<std::string> names;
+    std::vector<const config::AuthorizationPolicy*> custom;  // the first policy of each provider
     for (const config::AuthorizationPolicy* policy : policies) {
       if (policy->action == config::AuthorizationPolicy::Action::Custom &&
-          std::find(names.begin(), names.end(), policy->provider) == names.end()) {
-        names.push_back(policy->provider);
+          std::none_of(custom.begin(), custom.end(), [&](const auto* known) {
+            return known->provider == policy->provider;
+          })) {
+        custom.push_back(policy);
       }
     }
-    if (names.empty()) {
+    if (custom.empty()) {
       return action;
     }
-    if (names.size() > 1) {
+    if (custom.size() > 1) {
       std::string listed;
-      for (const auto& name : names) {
-        listed += (listed.empty() ? "" : ", ") + name;
+      for (const auto* policy : custom) {
+        listed += (listed.empty() ? "" : ", ") + policy->provider;
       }
       action.denial = "the CUSTOM policies of this workload name several providers (" + listed +
                       "); Istio allows one per workload and denies what their rules match";
+      if (several_providers_warned_.insert(listed).second) {
+        note(Diagnostic::Severity::Warning, custom[1]->meta.location, objectName(custom[1]->meta),
+             "spec.provider.name", action.denial);
+      }
       return action;
     }
-    auto [it, added] = providers_.try_emplace(names.front());
+    auto [it, added] = providers_.try_emplace(custom.front()->provider);
     if (added) {
-      it->second = resolveProvider(names.front());
+      it->second = resolveProvider(*custom.front());
     }
     return it->second;
   }
 
-  // The extension provider `name` with its cluster, added to the snapshot.
-  CustomAction resolveProvider(const std::string& name) {
+  // The extension provider that `policy` names, with its cluster, added to the snapshot.
+  CustomAction resolveProvider(const config::AuthorizationPolicy& policy) {
     CustomAction action;
+    const std::string& name = policy.provider;
     const auto& providers = resources_.mesh.extension_providers;
     auto found = std::find_if(providers.begin(), providers.end(),
                               [&](const auto& provider) { return provider.name == name; });
@@ -806,6 +813,8 @@ class Builder {
       action.denial = "provider \"" + name +
                       "\" is not defined in meshConfig.extensionProviders, so istiod denies what "
                       "the CUSTOM rules match";
+      note(Diagnostic::Severity::Warning, policy.meta.location, objectName(policy.meta),
+           "spec.provider.name", action.denial);
       return action;
     }
     if (!found->ext_authz_http) {
@@ -888,6 +897,7 @@ class Builder {
   std::vector<Diagnostic> diagnostics_;
   std::map<std::string, size_t> cluster_index_;
   std::map<std::string, CustomAction> providers_;  // resolved extension providers, by name
+  std::set<std::string> several_providers_warned_;  // provider lists already warned about
 };
 
 }  // namespace

@@ -92,6 +92,22 @@ TEST(ExtAuthzProviders, UndefinedProviderDenies) {
   EXPECT_NE(onlyListener(result).custom.denial.find("not defined"), std::string::npos);
 }
 
+TEST(ExtAuthzProviders, UndefinedProviderWarns) {
+  config::ResourceSet resources = withProvider();
+  resources.authorization_policies.push_back(customPolicy("ext-authz", "no-such-provider"));
+  EXPECT_TRUE(hasWarningAbout(buildWith(resources), "\"no-such-provider\" is not defined"));
+}
+
+TEST(ExtAuthzProviders, TwoProvidersWarn) {
+  config::ResourceSet resources = withProvider();
+  config::ExtensionProvider second = resources.mesh.extension_providers.front();
+  second.name = "other-authz";
+  resources.mesh.extension_providers.push_back(second);
+  resources.authorization_policies.push_back(customPolicy("a", "http-authz"));
+  resources.authorization_policies.push_back(customPolicy("b", "other-authz"));
+  EXPECT_TRUE(hasWarningAbout(buildWith(resources), "(http-authz, other-authz)"));
+}
+
 TEST(ExtAuthzProviders, TwoProvidersOnOneWorkloadDeny) {
   config::ResourceSet resources = withProvider();
   config::ExtensionProvider second = resources.mesh.extension_providers.front();
