@@ -74,7 +74,7 @@ void addLimitOptions(CLI::App& command, portcullis::proxy::Limits& limits) {
       .add_option_function<double>(
           "--upstream-connect-timeout",
           [&limits, seconds](double s) { limits.connect_timeout = seconds(s); },
-          "seconds to open an upstream connection before answering 503")
+          "seconds to open an upstream or ext_authz provider connection before answering 503 or failing the check")
       ->default_val(connect_timeout_s)
       ->check(CLI::PositiveNumber);
   command

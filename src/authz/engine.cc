@@ -83,12 +83,13 @@ class EngineImpl final : public Engine {
     for (const CompiledPolicy& policy : custom_) {
       // Istio still calls the provider for a dry-run CUSTOM policy, so dry-run is not skipped.
       int rule = matchPolicy(policy, request, trace);
-      if (rule >= 0 && !result.matched) {
+      if (rule >= 0 && (!result.matched || (result.dry_run && !policy.dry_run))) {
         result.matched = true;
         result.provider = policy.provider;
         result.policy = policy.name;
         result.rule = rule;
-        if (trace == nullptr) {
+        result.dry_run = policy.dry_run;
+        if (trace == nullptr && !policy.dry_run) {
           break;
         }
       }

@@ -43,6 +43,7 @@ struct CustomMatch {
   std::string_view provider;  // extension provider name of the first matching CUSTOM policy
   std::string_view policy;    // "namespace/name" of that policy
   int rule = -1;              // index of the matching rule in that policy's spec.rules
+  bool dry_run = false;       // only dry-run CUSTOM policies matched
 };
 
 class Engine {
@@ -54,7 +55,7 @@ class Engine {
       const std::vector<const config::AuthorizationPolicy*>& policies);
 
   // Whether any CUSTOM rule matches, dry-run ones included because Istio still calls the
-  // provider for them; run before JWT authentication.
+  // provider for them. An enforced policy's match is preferred. Runs before JWT authentication.
   virtual CustomMatch matchCustom(const RequestAttributes& request, Trace* trace) const = 0;
 
   // DENY, then ALLOW. AUDIT only sets Decision::audit. Dry-run policies are evaluated only when

@@ -26,6 +26,10 @@ namespace asio = boost::asio;
 namespace http = boost::beast::http;
 namespace json = boost::json;
 
+// How long connecting to an ext_authz provider may take: Istio's default connectTimeout, which
+// `serve` uses too unless --upstream-connect-timeout changes it.
+constexpr std::chrono::seconds kConnectTimeout{10};
+
 struct ParsedRequest {
   std::string method;
   std::string url;        // as given in --request
@@ -847,14 +851,17 @@ int runCheck(const CheckOptions& options) {
     if (outcome.ext_authz->endpoint) {
       bool answered = false;
       asio::co_spawn(io,
-                     extauthz::send(pool, *outcome.ext_authz->endpoint, outcome.ext_authz->timeout,
-                                    outcome.ext_authz->request),
+                     extauthz::send(pool, *outcome.ext_authz->endpoint, kConnectTimeout,
+                                    outcome.ext_authz->timeout, outcome.ext_authz->request),
                      [&](std::exception_ptr, extauthz::CheckResponse answer) {
                        response = std::move(answer);
                        answered = true;
                      });
       // Key set timers share this context, so it runs until the answer, not until idle.
       while (!answered && io.run_one() > 0) {
+      }
+      if (!answered) {
+        response.error = "the check was not sent: the event loop stopped";
       }
     } else {
       response.error = "no healthy upstream";

@@ -52,6 +52,8 @@ std::string_view counterName(Counter counter) {
       return "ext_authz_denied";
     case Counter::ExtAuthzErrors:
       return "ext_authz_errors";
+    case Counter::ExtAuthzFailedOpen:
+      return "ext_authz_failed_open";
     case Counter::kCount:
       break;
   }
@@ -103,7 +105,9 @@ std::string_view counterHelp(Counter counter) {
     case Counter::ExtAuthzDenied:
       return "External authorization checks the provider denied (a status other than 200 or 5xx).";
     case Counter::ExtAuthzErrors:
-      return "External authorization checks that failed: 5xx, no answer or timeout.";
+      return "External authorization checks that failed: 1xx, 5xx, no response or timeout.";
+    case Counter::ExtAuthzFailedOpen:
+      return "Failed external authorization checks whose request went on because of failOpen.";
     case Counter::kCount:
       break;
   }

@@ -35,7 +35,8 @@ enum class Counter : size_t {
   KeyRefetchesRequested,  // early JWKS fetches caused by an unknown kid
   ExtAuthzAllowed,        // ext_authz checks answered 200
   ExtAuthzDenied,         // ext_authz checks answered with a denial
-  ExtAuthzErrors,         // ext_authz checks that failed (5xx, no answer, timeout)
+  ExtAuthzErrors,         // ext_authz checks that failed (1xx, 5xx, no response, timeout)
+  ExtAuthzFailedOpen,     // failed ext_authz checks whose request went on (failOpen)
   kCount,
 };
 

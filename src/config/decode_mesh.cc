@@ -158,6 +158,35 @@ ExtAuthzRequestBody decodeRequestBody(DecodeContext& ctx, const YAML::Node& node
   return body;
 }
 
+// The header lists of envoyExtAuthzHttp hold exact names, "prefix*" or "*suffix". istiod
+// rejects a lone "*", which would match every header.
+void checkHeaderPatterns(DecodeContext& ctx, MapReader& reader, const std::string& key,
+                         const std::vector<std::string>& patterns) {
+  for (size_t i = 0; i < patterns.size(); ++i) {
+    std::string_view name = patterns[i];
+    if (name.size() > 1 && name.front() == '*') {
+      name.remove_prefix(1);
+    } else if (name.size() > 1 && name.back() == '*') {
+      name.remove_suffix(1);
+    }
+    if (name == "*" || !isHttpToken(name)) {
+      ctx.error(reader.keyNode(key), reader.pathOf(key) + "[" + std::to_string(i) + "]",
+                "invalid header pattern " + quote(patterns[i]) +
+                    "; use a header name, \"prefix*\" or \"*suffix\" (a lone \"*\" is not "
+                    "accepted)");
+    }
+  }
+}
+
+// Whether `value` can be sent as a header value or request target: no control characters
+// (CR and LF would start a new line on the wire), and no spaces when `allow_space` is false.
+bool isPrintable(std::string_view value, bool allow_space) {
+  return std::all_of(value.begin(), value.end(), [&](char c) {
+    const auto byte = static_cast<unsigned char>(c);
+    return (byte > 0x20 || (allow_space && (byte == ' ' || byte == '\t'))) && byte != 0x7f;
+  });
+}
+
 ExtAuthzHttpProvider decodeExtAuthzHttp(DecodeContext& ctx, const YAML::Node& node,
                                         const std::string& path) {
   ExtAuthzHttpProvider provider;
@@ -170,6 +199,10 @@ ExtAuthzHttpProvider decodeExtAuthzHttp(DecodeContext& ctx, const YAML::Node& no
       !provider.path_prefix.starts_with("/")) {
     ctx.error(prefix, reader.pathOf("pathPrefix"),
               "pathPrefix " + quote(provider.path_prefix) + " must start with '/'");
+  } else if (!isPrintable(provider.path_prefix, false)) {
+    ctx.error(prefix, reader.pathOf("pathPrefix"),
+              "pathPrefix " + quote(provider.path_prefix) +
+                  " contains a space or control character; percent-encode it");
   }
   reader.readBool("failOpen", provider.fail_open);
   checkStatusOnError(ctx, reader, provider.status_on_error);
@@ -179,9 +212,18 @@ ExtAuthzHttpProvider decodeExtAuthzHttp(DecodeContext& ctx, const YAML::Node& no
   if (provider.include_request_headers_in_check.empty()) {
     provider.include_request_headers_in_check = std::move(deprecated_headers);
   }
-  readStringPairs(ctx, reader.take("includeAdditionalHeadersInCheck"),
-                  reader.pathOf("includeAdditionalHeadersInCheck"),
-                  provider.include_additional_headers_in_check);
+  YAML::Node additional = reader.take("includeAdditionalHeadersInCheck");
+  const std::string additional_path = reader.pathOf("includeAdditionalHeadersInCheck");
+  readStringPairs(ctx, additional, additional_path, provider.include_additional_headers_in_check);
+  for (const auto& [name, value] : provider.include_additional_headers_in_check) {
+    if (!isHttpToken(name)) {
+      ctx.error(additional, additional_path + "." + name,
+                "invalid header name " + quote(name) + "; use letters, digits and '-'");
+    } else if (!isPrintable(value, true)) {
+      ctx.error(additional, additional_path + "." + name,
+                "the value of header " + name + " contains a control character such as CR or LF");
+    }
+  }
   YAML::Node body = reader.take("includeRequestBodyInCheck");
   if (body.IsDefined() && !body.IsNull()) {
     provider.include_request_body_in_check =
@@ -189,8 +231,17 @@ ExtAuthzHttpProvider decodeExtAuthzHttp(DecodeContext& ctx, const YAML::Node& no
   }
   reader.readStringList("headersToUpstreamOnAllow", provider.headers_to_upstream_on_allow);
   reader.readStringList("headersToDownstreamOnAllow", provider.headers_to_downstream_on_allow);
-  provider.has_headers_to_downstream_on_deny = reader.has("headersToDownstreamOnDeny");
   reader.readStringList("headersToDownstreamOnDeny", provider.headers_to_downstream_on_deny);
+  checkHeaderPatterns(ctx, reader,
+                      reader.has("includeRequestHeadersInCheck") ? "includeRequestHeadersInCheck"
+                                                                 : "includeHeadersInCheck",
+                      provider.include_request_headers_in_check);
+  checkHeaderPatterns(ctx, reader, "headersToUpstreamOnAllow",
+                      provider.headers_to_upstream_on_allow);
+  checkHeaderPatterns(ctx, reader, "headersToDownstreamOnAllow",
+                      provider.headers_to_downstream_on_allow);
+  checkHeaderPatterns(ctx, reader, "headersToDownstreamOnDeny",
+                      provider.headers_to_downstream_on_deny);
   reader.readBool("clearRouteCache", provider.clear_route_cache);
   reader.finish();
   return provider;

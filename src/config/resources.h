@@ -343,7 +343,6 @@ struct ExtAuthzHttpProvider {
   std::vector<std::string> headers_to_upstream_on_allow;
   std::vector<std::string> headers_to_downstream_on_allow;
   std::vector<std::string> headers_to_downstream_on_deny;
-  bool has_headers_to_downstream_on_deny = false;
   bool clear_route_cache = false;
 };
 

@@ -53,7 +53,8 @@ Verdict classify(const CheckResponse& response) {
   if (response.status == 200) {
     return Verdict::Allow;
   }
-  if (response.status == 0 || response.status >= 500) {
+  // A 1xx is never a final answer; Envoy's client treats it as a failure too.
+  if (response.status < 200 || response.status >= 500) {
     return Verdict::Error;
   }
   return Verdict::Deny;
@@ -78,18 +79,23 @@ bool headerListed(const std::vector<std::string>& patterns, std::string_view nam
 
 CheckRequest buildCheckRequest(const config::ExtAuthzHttpProvider& provider,
                                std::string_view method, std::string_view target,
-                               const http::fields& headers) {
+                               const http::fields& headers, const HeaderList& forwarding) {
   CheckRequest check;
   check.method = method;
   check.target = provider.path_prefix;
   check.target.append(target);
-  // Envoy always passes Host and Authorization besides the pseudo-headers; Content-Length is
+  const auto& listed = provider.include_request_headers_in_check;
+  // Envoy always passes Host and Authorization besides the pseudo-headers. Content-Length is
   // its own (0 without a body), so the client's is never copied.
   for (const auto& field : headers) {
     const std::string name = lower(field.name_string());
     const bool always = name == "host" || name == "authorization";
-    if (name == "content-length" ||
-        (!always && !headerListed(provider.include_request_headers_in_check, name))) {
+    if (isFramingHeader(name) || name == "expect" || (!always && !headerListed(listed, name))) {
+      continue;
+    }
+    const bool replaced = std::any_of(forwarding.begin(), forwarding.end(),
+                                      [&](const auto& header) { return header.first == name; });
+    if (replaced) {
       continue;
     }
     auto same = std::find_if(check.headers.begin(), check.headers.end(),
@@ -99,6 +105,11 @@ CheckRequest buildCheckRequest(const config::ExtAuthzHttpProvider& provider,
       same->second.append(field.value());
     } else {
       check.headers.emplace_back(name, std::string(field.value()));
+    }
+  }
+  for (const auto& [name, value] : forwarding) {
+    if (headerListed(listed, name)) {
+      setHeader(check.headers, name, value);
     }
   }
   for (const auto& [name, value] : provider.include_additional_headers_in_check) {
@@ -111,11 +122,11 @@ HeaderList deniedResponseHeaders(const config::ExtAuthzHttpProvider& provider,
                                  const CheckResponse& response) {
   HeaderList out;
   for (const auto& [name, value] : response.headers) {
-    if (isFramingHeader(name) || name == "host") {
+    if (isFramingHeader(name) || name == "host" || name == "date" || name == "server") {
       continue;
     }
-    const bool listed = !provider.has_headers_to_downstream_on_deny || name == "www-authenticate" ||
-                        name == "location" ||
+    const bool listed = provider.headers_to_downstream_on_deny.empty() ||
+                        name == "www-authenticate" || name == "location" ||
                         headerListed(provider.headers_to_downstream_on_deny, name);
     if (listed) {
       out.emplace_back(name, value);
@@ -150,8 +161,10 @@ std::vector<std::string> headersToRemove(const CheckResponse& response) {
       while (!item.empty() && (item.back() == ' ' || item.back() == '\t')) {
         item.remove_suffix(1);
       }
-      // Envoy never lets the provider remove Host or a pseudo-header.
-      if (!item.empty() && item.front() != ':' && !boost::beast::iequals(item, "host")) {
+      // Envoy never lets the provider remove Host or a pseudo-header. Its codec frames the body
+      // itself, but here the framing headers must stay or the upstream would misread the body.
+      if (!item.empty() && item.front() != ':' && !boost::beast::iequals(item, "host") &&
+          !isFramingHeader(item)) {
         names.push_back(lower(item));
       }
       rest = comma == std::string_view::npos ? std::string_view{} : rest.substr(comma + 1);

@@ -35,8 +35,8 @@ struct CheckResponse {
 
 enum class Verdict {
   Allow,  // 200: the request goes on to the next stage
-  Deny,   // any other status below 500: the client gets the provider's response
-  Error,  // a 5xx, no response, or a timeout: failOpen decides
+  Deny,   // any other status from 200 to 499: the client gets the provider's response
+  Error,  // a 1xx or 5xx, no response, or a timeout: failOpen decides
 };
 
 Verdict classify(const CheckResponse& response);
@@ -48,14 +48,17 @@ bool headerListed(const std::vector<std::string>& patterns, std::string_view nam
 // The check request for a client request: the method, the path with pathPrefix, Host,
 // Authorization and the headers of includeRequestHeadersInCheck, then the fixed headers of
 // includeAdditionalHeadersInCheck, which replace client headers of the same name. Repeated
-// client headers are joined with ",".
+// client headers are joined with ",". `forwarding` holds the headers the gateway sets before any
+// policy stage (x-forwarded-for with the peer appended, x-forwarded-proto, x-request-id); where
+// one is listed, its value replaces the client's. Hop-by-hop headers and Expect are never sent.
 CheckRequest buildCheckRequest(const config::ExtAuthzHttpProvider& provider,
                                std::string_view method, std::string_view target,
-                               const boost::beast::http::fields& headers);
+                               const boost::beast::http::fields& headers,
+                               const HeaderList& forwarding = {});
 
 // The provider's headers that reach the client with a denial: those of headersToDownstreamOnDeny
-// plus WWW-Authenticate and Location when that list is set, otherwise all of them. Framing and
-// connection headers are never copied.
+// plus WWW-Authenticate and Location when that list is not empty, otherwise all of them. Framing
+// and connection headers, Date and Server are never copied, because the gateway sets its own.
 HeaderList deniedResponseHeaders(const config::ExtAuthzHttpProvider& provider,
                                  const CheckResponse& response);
 
@@ -63,7 +66,8 @@ HeaderList deniedResponseHeaders(const config::ExtAuthzHttpProvider& provider,
 // headersToDownstreamOnAllow).
 HeaderList allowedHeaders(const std::vector<std::string>& patterns, const CheckResponse& response);
 
-// On an allow: the request headers that x-envoy-auth-headers-to-remove names.
+// On an allow: the request headers that x-envoy-auth-headers-to-remove names, except Host,
+// pseudo-headers and the headers that frame the request body.
 std::vector<std::string> headersToRemove(const CheckResponse& response);
 
 }  // namespace portcullis::extauthz

@@ -1,5 +1,7 @@
 #include "extauthz/client.h"
 
+#include <algorithm>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/string.hpp>
@@ -24,6 +26,10 @@ std::string describe(const boost::system::error_code& ec) {
   if (ec == http::error::body_limit) {
     return "the response body is larger than " + std::to_string(kMaxResponseBodyBytes) + " bytes";
   }
+  if (ec == http::error::header_limit) {
+    return "the response header is larger than " + std::to_string(kMaxResponseHeaderBytes) +
+           " bytes";
+  }
   return ec.message();
 }
 
@@ -40,6 +46,7 @@ std::string lower(std::string_view text) {
 }  // namespace
 
 asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoint& endpoint,
+                                    std::chrono::milliseconds connect_timeout,
                                     std::chrono::milliseconds timeout,
                                     const CheckRequest& request) {
   CheckResponse response;
@@ -63,7 +70,13 @@ asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoi
       co_return response;
     }
     std::string error;
-    upstream::ConnectionPtr connection = co_await pool.acquire(endpoint, left, attempt == 0, error);
+    const auto connect_within = std::min(left, connect_timeout);
+    upstream::ConnectionPtr connection;
+    if (attempt == 0) {
+      connection = co_await pool.acquire(endpoint, connect_within, true, error);
+    } else {
+      connection = co_await pool.connect(endpoint, connect_within, error);
+    }
     if (!connection) {
       response.error = error;
       co_return response;
@@ -73,6 +86,7 @@ asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoi
     auto [write_ec, written] = co_await http::async_write(connection->stream, message, kTuple);
     http::response_parser<http::string_body> parser;
     parser.body_limit(kMaxResponseBodyBytes);
+    parser.header_limit(kMaxResponseHeaderBytes);
     parser.skip(request.method == "HEAD");  // a response to HEAD has no body
     boost::system::error_code ec = write_ec;
     if (!ec) {

@@ -212,6 +212,16 @@ LocalReply authnFailure(jwt::Status status, const Request& request) {
   return out;
 }
 
+// The x-forwarded-for value the upstream receives: the client's, with the TCP peer appended
+// (Envoy with use_remote_address appends the peer, not the trusted client address).
+std::string forwardedFor(const Request& request) {
+  const std::string peer = request.peer_text.empty() ? request.peer.to_string() : request.peer_text;
+  if (request.headers.find("x-forwarded-for") == request.headers.end()) {
+    return peer;
+  }
+  return joinedHeader(request.headers, "x-forwarded-for") + "," + peer;
+}
+
 // The attributes the gateway's policies see. Views point into `request` and `outcome`.
 authz::RequestAttributes gatewayAttributes(const Request& request, const Outcome& outcome) {
   authz::RequestAttributes attributes;
@@ -237,6 +247,15 @@ LocalReply rbacDenied(std::string_view policy) {
 bool startCustom(const snapshot::Snapshot& snapshot, const snapshot::CustomAction& action,
                  const authz::CustomMatch& match, const Request& request, bool at_workload,
                  const DecideOptions& options, Outcome& outcome) {
+  if (action.provider < 0 && match.dry_run) {
+    // istiod builds its DENY rules for an unusable provider from enforced policies only.
+    if (options.trace) {
+      outcome.notes.push_back("dry-run CUSTOM policy " + std::string(match.policy) +
+                              " matched; " + action.denial + ", but a dry-run policy denies "
+                              "nothing");
+    }
+    return false;
+  }
   if (action.provider < 0) {
     outcome.reply = rbacDenied(match.policy);
     outcome.custom_refused = true;
@@ -250,14 +269,31 @@ bool startCustom(const snapshot::Snapshot& snapshot, const snapshot::CustomActio
       snapshot.ext_authz_providers[static_cast<size_t>(action.provider)];
   ExtAuthzCall call;
   call.provider = &provider;
+  if (match.dry_run) {
+    // NOTE: Istio calls the provider for a dry-run CUSTOM policy and enforces its answer.
+    if (options.trace) {
+      outcome.notes.push_back("CUSTOM policy " + std::string(match.policy) +
+                              " is dry-run, but Istio still sends its check");
+    }
+  }
   const auto& endpoints = snapshot.clusters[provider.cluster].endpoints;
   if (!endpoints.empty()) {
     const uint64_t pick =
         options.endpoint_cursor ? (*options.endpoint_cursor)++ : randomEngine()();
     call.endpoint = &endpoints[pick % endpoints.size()];
   }
+  // At the gateway, the check sees the forwarding headers that Envoy's connection manager sets
+  // before any filter. At a workload, the request already carries them.
+  extauthz::HeaderList forwarding;
+  if (!at_workload) {
+    forwarding.emplace_back("x-forwarded-for", forwardedFor(request));
+    forwarding.emplace_back("x-forwarded-proto", request.scheme);
+    if (!options.request_id.empty()) {
+      forwarding.emplace_back("x-request-id", std::string(options.request_id));
+    }
+  }
   call.request = extauthz::buildCheckRequest(provider.http, request.method, request.target,
-                                             request.headers);
+                                             request.headers, forwarding);
   call.timeout = provider.http.timeout;
   call.at_workload = at_workload;
   call.policy = match.policy;
@@ -507,7 +543,9 @@ void decideDestination(const snapshot::Snapshot& snapshot, const snapshot::Liste
 Outcome process(const snapshot::Snapshot& snapshot, const snapshot::Listener& listener,
                 const authn::KeySets& keys, Request& request, const DecideOptions& options,
                 const std::string& request_id) {
-  Outcome outcome = decide(snapshot, listener, keys, request, options);
+  DecideOptions with_id = options;
+  with_id.request_id = request_id;
+  Outcome outcome = decide(snapshot, listener, keys, request, with_id);
   forwardStages(snapshot, listener, request, options, request_id, outcome);
   return outcome;
 }
@@ -619,15 +657,7 @@ void prepareUpstreamRequest(Request& request, const Outcome& outcome,
   removeHopByHopHeaders(headers);
   headers.erase(http::field::expect);  // 100-continue is answered by the gateway itself
 
-  // Envoy with use_remote_address appends the TCP peer, not the trusted client address.
-  const std::string peer = request.peer_text.empty() ? request.peer.to_string() : request.peer_text;
-  auto xff = headers.find("x-forwarded-for");
-  if (xff != headers.end()) {
-    std::string joined = joinedHeader(headers, "x-forwarded-for") + "," + peer;
-    headers.set("x-forwarded-for", joined);
-  } else {
-    headers.set("x-forwarded-for", peer);
-  }
+  headers.set("x-forwarded-for", forwardedFor(request));
   headers.set("x-forwarded-proto", request.scheme);
   headers.set("x-request-id", request_id);
 

@@ -110,6 +110,9 @@ struct DecideOptions {
   // The gateway's CUSTOM stage already let this request through: deciding again after a key
   // refetch skips it.
   bool gateway_custom_done = false;
+  // The x-request-id the upstream will receive; process() sets it. A check request carries it
+  // when the provider lists x-request-id.
+  std::string_view request_id;
 };
 
 // Runs the pipeline for `request` arriving on `listener`. `keys` holds the listener's key

@@ -42,6 +42,8 @@ constexpr std::string_view kServerName = "portcullis";
 // often it looks. The fetch has its own timeout (the rule's, 5 s by default).
 constexpr auto kKeyRefetchWait = std::chrono::seconds(6);
 constexpr auto kKeyRefetchPoll = std::chrono::milliseconds(20);
+// The shortest time between two warnings about failed ext_authz checks, per worker.
+constexpr auto kCheckWarningInterval = std::chrono::seconds(10);
 // Read buffer capacity a connection keeps between requests.
 constexpr size_t kIdleBufferBytes = 16 * 1024;
 constexpr std::string_view kResetBeforeHeaders =
@@ -270,30 +272,80 @@ class Session {
   }
 
   // Sends the ext_authz checks the pipeline stops for, one at a time, and resumes it with each
-  // answer.
+  // response.
   asio::awaitable<void> runChecks(const snapshot::Snapshot& snapshot,
                                   const snapshot::Listener& listener, Request& request,
                                   const DecideOptions& options, const std::string& request_id,
                                   Outcome& outcome) {
-    static constexpr stats::Counter kByVerdict[] = {stats::Counter::ExtAuthzAllowed,
-                                                    stats::Counter::ExtAuthzDenied,
-                                                    stats::Counter::ExtAuthzErrors};
+    if (!outcome.ext_authz) {
+      co_return;
+    }
+    // Other requests of this worker may move the view to a newer snapshot while a check is
+    // pending, so the stages after it read the key sets from the sources of `snapshot` itself.
+    DecideOptions resumed = options;
+    resumed.workload_keys = nullptr;
+    authn::KeySets keys;
     while (outcome.ext_authz) {
       const ExtAuthzCall& call = *outcome.ext_authz;
       extauthz::CheckResponse response;
       if (call.endpoint) {
-        response = co_await extauthz::send(worker_.pool, *call.endpoint, call.timeout,
-                                           call.request);
+        response = co_await extauthz::send(worker_.pool, *call.endpoint, limits_.connect_timeout,
+                                           call.timeout, call.request);
       } else {
         response.error = "no healthy upstream";
       }
-      if (!response.error.empty()) {
-        spdlog::debug("ext_authz provider {} failed: {}", call.provider->name, response.error);
+      const extauthz::Verdict verdict = extauthz::classify(response);
+      countCheck(verdict, call.provider->http.fail_open);
+      if (verdict == extauthz::Verdict::Error) {
+        warnCheckFailed(call, response);
       }
-      worker_.counters.add(kByVerdict[static_cast<size_t>(extauthz::classify(response))]);
-      resume(snapshot, listener, worker_.view.keysFor(listener), request, options, request_id,
-             response, outcome);
+      keys.clear();
+      for (const auto& source : listener.key_sources) {
+        keys.push_back(source ? source->current() : nullptr);
+      }
+      resume(snapshot, listener, keys, request, resumed, request_id, response, outcome);
     }
+  }
+
+  void countCheck(extauthz::Verdict verdict, bool fail_open) {
+    switch (verdict) {
+      case extauthz::Verdict::Allow:
+        worker_.counters.add(stats::Counter::ExtAuthzAllowed);
+        break;
+      case extauthz::Verdict::Deny:
+        worker_.counters.add(stats::Counter::ExtAuthzDenied);
+        break;
+      case extauthz::Verdict::Error:
+        worker_.counters.add(stats::Counter::ExtAuthzErrors);
+        if (fail_open) {
+          worker_.counters.add(stats::Counter::ExtAuthzFailedOpen);
+        }
+        break;
+    }
+  }
+
+  // Logs a failed check at most once per kCheckWarningInterval per worker, with the number of
+  // failures since the last line.
+  void warnCheckFailed(const ExtAuthzCall& call, const extauthz::CheckResponse& response) {
+    ++worker_.check_failures_unlogged;
+    const auto now = Clock::now();
+    if (now - worker_.last_check_warning < kCheckWarningInterval) {
+      return;
+    }
+    const std::string reason =
+        response.status != 0 ? "status " + std::to_string(response.status) : response.error;
+    spdlog::warn("ext_authz provider {} at {}: check failed ({}); {} failed check(s) since the "
+                 "last warning; {}",
+                 call.provider->name,
+                 call.endpoint ? call.endpoint->host + ":" + std::to_string(call.endpoint->port)
+                               : std::string("no endpoint"),
+                 reason, worker_.check_failures_unlogged,
+                 call.provider->http.fail_open
+                     ? "failOpen lets such requests through"
+                     : "such requests get statusOnError " +
+                           std::to_string(call.provider->http.status_on_error));
+    worker_.check_failures_unlogged = 0;
+    worker_.last_check_warning = now;
   }
 
   void countResponse(unsigned status) {

@@ -2,6 +2,7 @@
 // except `ports`, which belongs to the thread that calls Server::syncListeners.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -85,6 +86,9 @@ class Worker {
   std::map<uint16_t, std::shared_ptr<boost::asio::ip::tcp::acceptor>> acceptors;
   std::set<uint16_t> ports;  // owned by the Server's caller thread
   uint64_t next_endpoint = 0;  // round-robin position over cluster endpoints
+  // Failed ext_authz checks not yet reported by a warning, and when the last warning was logged.
+  uint64_t check_failures_unlogged = 0;
+  std::chrono::steady_clock::time_point last_check_warning{};
   std::atomic<size_t>& open_connections;  // shared by all workers; counts client connections
 
  private:

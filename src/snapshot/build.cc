@@ -8,8 +8,6 @@
 
 #include "snapshot/snapshot.h"
 
-#include "config/validators.h"
-
 namespace portcullis::snapshot {
 namespace {
 
@@ -830,41 +828,44 @@ class Builder {
     const std::string ns = slash == std::string::npos ? "" : http.service.substr(0, slash);
     const std::string host =
         slash == std::string::npos ? http.service : http.service.substr(slash + 1);
+    // istiod looks the service up by host among the services of the mesh, here the
+    // ServiceEntries: an IP address finds nothing, and a host declared in several namespaces
+    // needs the namespace.
+    std::vector<const config::ServiceEntry*> entries;
+    for (const auto& candidate : resources_.service_entries) {
+      const bool declares = std::any_of(
+          candidate.hosts.begin(), candidate.hosts.end(),
+          [&](const std::string& candidate_host) { return lower(candidate_host) == lower(host); });
+      if (declares && (ns.empty() || candidate.meta.ns == ns)) {
+        entries.push_back(&candidate);
+      }
+    }
+    if (entries.size() != 1) {
+      action.denial = entries.empty()
+                          ? "service " + http.service + " of provider \"" + name +
+                                "\" is declared by no ServiceEntry"
+                          : "service " + http.service + " of provider \"" + name +
+                                "\" is declared in several namespaces; write it as "
+                                "namespace/" + host;
+      note(Diagnostic::Severity::Warning, found->location, origin, field,
+           action.denial + ", so istiod cannot use the provider and denies what the CUSTOM "
+                           "rules that name it match");
+      return action;
+    }
+    const config::ServiceEntry& entry = *entries.front();
     Cluster cluster;
     cluster.name = "outbound|" + std::to_string(http.port) + "||" + host;
-    if (config::internal::parseIpAddress(host)) {
-      cluster.endpoints.push_back(Endpoint{host, static_cast<uint16_t>(http.port)});
+    const auto port = std::find_if(entry.ports.begin(), entry.ports.end(),
+                                   [&](const auto& candidate) { return candidate.number == http.port; });
+    if (port == entry.ports.end()) {
+      // istiod does not check the port. Envoy then has no such cluster, so every check fails.
+      note(Diagnostic::Severity::Warning, found->location, origin, "envoyExtAuthzHttp.port",
+           objectName(entry.meta) + " has no port " + std::to_string(http.port) +
+               ", so every check of provider \"" + name +
+               "\" fails and failOpen or statusOnError decides");
     } else {
-      const config::ServiceEntry* entry = nullptr;
-      for (const auto& candidate : resources_.service_entries) {
-        for (const auto& candidate_host : candidate.hosts) {
-          if (!entry && lower(candidate_host) == lower(host) &&
-              (ns.empty() || candidate.meta.ns == ns)) {
-            entry = &candidate;
-          }
-        }
-      }
-      const config::ServiceEntryPort* port = nullptr;
-      if (entry) {
-        for (const auto& candidate : entry->ports) {
-          if (candidate.number == http.port) {
-            port = &candidate;
-          }
-        }
-      }
-      if (!entry || !port) {
-        action.denial = !entry ? "service " + http.service + " of provider \"" + name +
-                                     "\" is declared by no ServiceEntry"
-                               : objectName(entry->meta) + " has no port " +
-                                     std::to_string(http.port) + " for provider \"" + name +
-                                     "\"";
-        note(Diagnostic::Severity::Warning, found->location, origin, field,
-             action.denial + "; istiod rejects such a provider and denies what the CUSTOM rules "
-                             "that name it match");
-        return action;
-      }
       // The provider's own policies are not enforced on check requests.
-      cluster.endpoints = endpointsOf(*entry, *port, host, false);
+      cluster.endpoints = endpointsOf(entry, *port, host, false);
     }
     if (http.include_request_body_in_check) {
       note(Diagnostic::Severity::Warning, found->location, origin,

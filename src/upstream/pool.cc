@@ -50,9 +50,14 @@ asio::awaitable<ConnectionPtr> Pool::acquire(const snapshot::Endpoint& endpoint,
       }
     }
   }
+  co_return co_await connect(endpoint, timeout, error);
+}
 
+asio::awaitable<ConnectionPtr> Pool::connect(const snapshot::Endpoint& endpoint,
+                                             std::chrono::milliseconds timeout,
+                                             std::string& error) {
   auto connection = std::make_unique<Connection>(executor_);
-  connection->key = std::move(key);
+  connection->key = endpoint.host + ":" + std::to_string(endpoint.port);
   connection->stream.expires_after(timeout);
   boost::system::error_code ec;
   auto address = asio::ip::make_address(endpoint.host, ec);

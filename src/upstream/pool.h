@@ -42,6 +42,12 @@ class Pool {
                                                 std::chrono::milliseconds timeout,
                                                 bool check_idle, std::string& error);
 
+  // A new connection to `endpoint`, connected within `timeout`, never an idle one. On failure
+  // returns null and sets `error`.
+  boost::asio::awaitable<ConnectionPtr> connect(const snapshot::Endpoint& endpoint,
+                                                std::chrono::milliseconds timeout,
+                                                std::string& error);
+
   // Returns a connection whose last response was read completely and that may be reused.
   void release(ConnectionPtr connection);
 

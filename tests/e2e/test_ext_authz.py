@@ -21,7 +21,8 @@ import time
 
 import pytest
 
-from harness import (ThreadedServer, header_from_echo, istio_task_yaml, make_config_dir,
+from harness import (JwksServer, ThreadedServer, bearer, demo_jwks, demo_token, eventually,
+                     header_from_echo, http_request, istio_task_yaml, make_config_dir,
                      portcullis_binary, render, start_gateway)
 
 # Fixtures: importing them makes pytest use them in this module.
@@ -29,6 +30,7 @@ from harness import httpbin, log_dir, module_launcher, print_logs_on_failure  # 
 
 DENIED_BODY = "denied by ext_authz for not found header `x-ext-authz: allow` in the request"
 HANG_SECONDS = 3.0
+SLOW_SECONDS = 5.0  # longer than a reload takes to be noticed and served
 IDLE_CLOSE_SECONDS = 0.5
 
 
@@ -44,6 +46,11 @@ class _AuthorizerHandler(http.server.BaseHTTPRequestHandler):
         owner: Authorizer = self.server.owner
         headers = {name.lower(): value for name, value in self.headers.items()}
         owner.record(self.command, self.path, headers)
+        served_before = getattr(self, "served", 0)
+        self.served = served_before + 1
+        if headers.get("x-behaviour") == "drop-reused" and served_before > 0:
+            self.close_connection = True  # close a kept-alive connection without a response
+            return
         status, extra, body = owner.answer(headers)
         self.send_response(status)
         for name, value in extra:
@@ -87,6 +94,13 @@ class Authorizer(ThreadedServer):
             return 200, [("x-auth-note", "checked"), ("x-ext-authz-check-result", "allowed")], b""
         if behaviour == "strip":
             return 200, [("x-envoy-auth-headers-to-remove", "x-session")], b""
+        if behaviour == "slow":
+            time.sleep(SLOW_SECONDS)
+            return 200, [], b""
+        if behaviour == "big-header":
+            return 200, [("x-session-cookie", "c" * 20000)], b""
+        if behaviour == "drop-reused":
+            return 200, [], b""
         if headers.get("x-ext-authz") == "allow":
             return 200, [("x-ext-authz-check-result", "allowed")], b""
         return 403, [("x-ext-authz-check-result", "denied")], DENIED_BODY.encode()
@@ -268,6 +282,43 @@ def test_unchecked_path_reaches_upstream(headers_provider, authorizer):
     assert (response.status, checks) == (200, [])
 
 
+def test_check_sees_forwarded_for_with_peer(headers_provider, authorizer):
+    _, checks = checks_during(
+        authorizer, lambda: headers_provider.get("/anything/check", {"x-ext-authz": "allow",
+                                                                    "x-forwarded-for": "6.6.6.6"}))
+    assert [headers.get("x-forwarded-for") for _, _, headers in checks] == ["6.6.6.6,127.0.0.1"]
+
+
+def test_head_request_is_checked(headers_provider, authorizer):
+    response, checks = checks_during(
+        authorizer,
+        lambda: headers_provider.request("HEAD", "/anything/check", {"x-ext-authz": "allow"}))
+    assert (response.status, [method for method, _, _ in checks]) == (200, ["HEAD"])
+
+
+def test_denial_has_one_date_header(headers_provider):
+    response = headers_provider.get("/anything/check", {"x-ext-authz": "deny"})
+    assert len(response.header_values("date")) == 1
+
+
+def test_denial_has_one_server_header(headers_provider):
+    response = headers_provider.get("/anything/check", {"x-ext-authz": "deny"})
+    assert len(response.header_values("server")) == 1
+
+
+def test_large_authorizer_header_is_accepted(headers_provider):
+    assert headers_provider.get("/anything/check", {"x-behaviour": "big-header"}).status == 200
+
+
+def test_closed_pooled_connection_is_retried(headers_provider):
+    # Each worker gets a pooled connection, then each check on one is dropped unanswered.
+    primes = [http_request(headers_provider.port, "GET", "/anything/check",
+                           {"x-ext-authz": "allow"}).status for _ in range(4)]
+    statuses = [http_request(headers_provider.port, "GET", "/anything/check",
+                             {"x-behaviour": "drop-reused"}).status for _ in range(4)]
+    assert (primes, statuses) == ([200] * 4, [200] * 4)
+
+
 def test_authorizer_closing_idle_connections_breaks_nothing(headers_provider):
     first = headers_provider.get("/anything/check", {"x-ext-authz": "allow"})
     time.sleep(IDLE_CLOSE_SECONDS * 3)  # the authorizer has closed the pooled connection
@@ -296,6 +347,32 @@ def test_hanging_authorizer_delays_no_other_request(short_timeout):
     elapsed = time.monotonic() - started
     hanging.join()
     assert (response.status, elapsed < 0.9) == (200, True)
+
+
+def test_reload_during_pending_check(httpbin, authorizer, module_launcher, log_dir):
+    # One worker, so that the requests sent during the check move that worker's view to the
+    # reloaded configuration.
+    jwks = JwksServer(demo_jwks())
+    jwks.start()
+    try:
+        files = gateway_files(httpbin, authorizer, "headers")
+        files["ra.yaml"] = istio_task_yaml("authn-policy-02-requestauthentication.yaml",
+                                           jwks_uri=jwks.url)
+        gateway = start_gateway(module_launcher, make_config_dir(log_dir, files), workers=1)
+        assert eventually(lambda: jwks.fetches, bool, 10), "the gateway never fetched the keys"
+        pending: list[int] = []
+        slow = threading.Thread(target=lambda: pending.append(gateway.get(
+            "/anything/check", {"x-behaviour": "slow", **bearer(demo_token())}).status))
+        slow.start()
+        time.sleep(0.5)
+        gateway.apply("ra.yaml", files["ra.yaml"] + "\n# changed while a check is pending\n")
+        others = [gateway.get("/ip").status for _ in range(4)]
+        slow.join()
+        alive = gateway.process.running()
+        gateway.process.stop()
+    finally:
+        jwks.stop()
+    assert (pending, others, alive) == ([200], [200] * 4, True)
 
 
 def test_fail_open_forwards_when_the_authorizer_fails(fail_open):

@@ -166,7 +166,7 @@ TEST(MeshConfig, DecodesHttpProvider) {
   EXPECT_TRUE(http.include_request_body_in_check->pack_as_bytes);
   EXPECT_EQ(http.headers_to_upstream_on_allow, std::vector<std::string>{"x-ext-authz-*"});
   EXPECT_EQ(http.headers_to_downstream_on_allow, std::vector<std::string>{"set-cookie"});
-  EXPECT_TRUE(http.has_headers_to_downstream_on_deny);
+  EXPECT_EQ(http.headers_to_downstream_on_deny, std::vector<std::string>{"x-ext-authz-*"});
   EXPECT_TRUE(http.clear_route_cache);
 }
 
@@ -181,8 +181,47 @@ TEST(MeshConfig, UsesHttpProviderDefaults) {
   EXPECT_EQ(http.timeout, std::chrono::milliseconds(600000));
   EXPECT_EQ(http.status_on_error, 403u);
   EXPECT_FALSE(http.fail_open);
-  EXPECT_FALSE(http.has_headers_to_downstream_on_deny);
+  EXPECT_TRUE(http.headers_to_downstream_on_deny.empty());
   EXPECT_FALSE(http.include_request_body_in_check.has_value());
+}
+
+TEST(MeshConfig, RejectsLoneStarHeaderPattern) {
+  LoadResult result = mesh(R"(
+    extensionProviders:
+    - name: authz
+      envoyExtAuthzHttp: {service: authz.local, port: 80, includeRequestHeadersInCheck: ["*"]}
+)");
+  EXPECT_FALSE(result.ok());
+}
+
+TEST(MeshConfig, AcceptsPrefixHeaderPattern) {
+  LoadResult result = mesh(R"(
+    extensionProviders:
+    - name: authz
+      envoyExtAuthzHttp: {service: authz.local, port: 80, headersToUpstreamOnAllow: ["x-*"]}
+)");
+  EXPECT_TRUE(result.ok()) << dump(result);
+}
+
+TEST(MeshConfig, RejectsLineBreakInAdditionalHeader) {
+  LoadResult result = mesh(R"(
+    extensionProviders:
+    - name: authz
+      envoyExtAuthzHttp:
+        service: authz.local
+        port: 80
+        includeAdditionalHeadersInCheck: {x-a: "one\r\nx-b: two"}
+)");
+  EXPECT_FALSE(result.ok());
+}
+
+TEST(MeshConfig, RejectsSpaceInPathPrefix) {
+  LoadResult result = mesh(R"(
+    extensionProviders:
+    - name: authz
+      envoyExtAuthzHttp: {service: authz.local, port: 80, pathPrefix: "/check me"}
+)");
+  EXPECT_FALSE(result.ok());
 }
 
 TEST(MeshConfig, ReadsDeprecatedIncludeHeadersInCheck) {

@@ -131,6 +131,40 @@ TEST(BuildCheckRequest, AdditionalHeaderIsAddedWhenAbsent) {
   EXPECT_EQ(valueOf(check.headers, "x-extra"), "value");
 }
 
+TEST(BuildCheckRequest, NeverSendsExpect) {
+  config::ExtAuthzHttpProvider provider = sampleProvider();
+  provider.include_request_headers_in_check = {"*ect"};
+  http::fields headers = clientHeaders();
+  headers.set(http::field::expect, "100-continue");
+  const CheckRequest check = buildCheckRequest(provider, "POST", "/", headers);
+  EXPECT_EQ(valueOf(check.headers, "expect"), "<absent>");
+}
+
+TEST(BuildCheckRequest, NeverSendsTransferEncoding) {
+  config::ExtAuthzHttpProvider provider = sampleProvider();
+  provider.include_request_headers_in_check = {"transfer-*"};
+  http::fields headers = clientHeaders();
+  headers.set(http::field::transfer_encoding, "chunked");
+  const CheckRequest check = buildCheckRequest(provider, "POST", "/", headers);
+  EXPECT_EQ(valueOf(check.headers, "transfer-encoding"), "<absent>");
+}
+
+TEST(BuildCheckRequest, ListedForwardingHeaderReplacesClients) {
+  config::ExtAuthzHttpProvider provider = sampleProvider();
+  provider.include_request_headers_in_check = {"x-forwarded-*"};
+  http::fields headers = clientHeaders();
+  headers.set("x-forwarded-for", "6.6.6.6");
+  const CheckRequest check =
+      buildCheckRequest(provider, "GET", "/", headers, {{"x-forwarded-for", "6.6.6.6,10.0.0.9"}});
+  EXPECT_EQ(valueOf(check.headers, "x-forwarded-for"), "6.6.6.6,10.0.0.9");
+}
+
+TEST(BuildCheckRequest, UnlistedForwardingHeaderIsLeftOut) {
+  const CheckRequest check = buildCheckRequest(sampleProvider(), "GET", "/", clientHeaders(),
+                                               {{"x-forwarded-proto", "http"}});
+  EXPECT_EQ(valueOf(check.headers, "x-forwarded-proto"), "<absent>");
+}
+
 TEST(Classify, OkAllows) {
   EXPECT_EQ(classify(answer(200)), Verdict::Allow);
 }
@@ -145,6 +179,10 @@ TEST(Classify, RedirectDenies) {
 
 TEST(Classify, ForbiddenDenies) {
   EXPECT_EQ(classify(answer(403)), Verdict::Deny);
+}
+
+TEST(Classify, InformationalIsAnError) {
+  EXPECT_EQ(classify(answer(100)), Verdict::Error);
 }
 
 TEST(Classify, ServerErrorIsAnError) {
@@ -168,9 +206,21 @@ TEST(DeniedResponseHeaders, FramingHeadersNeverGo) {
   EXPECT_EQ(deniedResponseHeaders(sampleProvider(), response), (HeaderList{{"x-reason", "no"}}));
 }
 
+TEST(DeniedResponseHeaders, DateAndServerNeverGo) {
+  const CheckResponse response =
+      answer(403, {{"date", "Fri, 04 Dec 2026 00:00:00 GMT"}, {"server", "authz"}});
+  EXPECT_TRUE(deniedResponseHeaders(sampleProvider(), response).empty());
+}
+
+TEST(DeniedResponseHeaders, EmptyListCountsAsUnset) {
+  config::ExtAuthzHttpProvider provider = sampleProvider();
+  provider.headers_to_downstream_on_deny = {};
+  const CheckResponse response = answer(403, {{"x-reason", "no"}});
+  EXPECT_EQ(deniedResponseHeaders(provider, response).size(), 1u);
+}
+
 TEST(DeniedResponseHeaders, ListKeepsOnlyListedHeaders) {
   config::ExtAuthzHttpProvider provider = sampleProvider();
-  provider.has_headers_to_downstream_on_deny = true;
   provider.headers_to_downstream_on_deny = {"x-ext-authz-*"};
   const CheckResponse response =
       answer(403, {{"x-ext-authz-check-result", "denied"}, {"content-type", "text/plain"}});
@@ -180,7 +230,7 @@ TEST(DeniedResponseHeaders, ListKeepsOnlyListedHeaders) {
 
 TEST(DeniedResponseHeaders, ListAlwaysKeepsLocation) {
   config::ExtAuthzHttpProvider provider = sampleProvider();
-  provider.has_headers_to_downstream_on_deny = true;
+  provider.headers_to_downstream_on_deny = {"x-ext-authz-*"};
   const CheckResponse response = answer(302, {{"location", "https://login.example.com/"}});
   EXPECT_EQ(valueOf(deniedResponseHeaders(provider, response), "location"),
             "https://login.example.com/");
@@ -188,7 +238,7 @@ TEST(DeniedResponseHeaders, ListAlwaysKeepsLocation) {
 
 TEST(DeniedResponseHeaders, ListAlwaysKeepsWwwAuthenticate) {
   config::ExtAuthzHttpProvider provider = sampleProvider();
-  provider.has_headers_to_downstream_on_deny = true;
+  provider.headers_to_downstream_on_deny = {"x-ext-authz-*"};
   const CheckResponse response = answer(401, {{"www-authenticate", "Basic"}});
   EXPECT_EQ(valueOf(deniedResponseHeaders(provider, response), "www-authenticate"), "Basic");
 }
@@ -207,6 +257,12 @@ TEST(AllowedHeaders, EmptyListKeepsNothing) {
 TEST(HeadersToRemove, SplitsTheList) {
   const CheckResponse response = answer(200, {{"x-envoy-auth-headers-to-remove", "X-A, x-b"}});
   EXPECT_EQ(headersToRemove(response), (std::vector<std::string>{"x-a", "x-b"}));
+}
+
+TEST(HeadersToRemove, NeverRemovesBodyFraming) {
+  const CheckResponse response =
+      answer(200, {{"x-envoy-auth-headers-to-remove", "content-length,Transfer-Encoding,x-a"}});
+  EXPECT_EQ(headersToRemove(response), (std::vector<std::string>{"x-a"}));
 }
 
 TEST(HeadersToRemove, NeverRemovesHostOrPseudoHeaders) {

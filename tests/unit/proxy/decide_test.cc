@@ -416,6 +416,31 @@ TEST(DecideAuthz, CustomPolicyDeniesWithoutProvider) {
   EXPECT_EQ(outcome.reply->details, "rbac_access_denied_matched_policy[istio-system/ext-authz]");
 }
 
+// istiod builds the DENY rules of an unusable provider from enforced policies only.
+TEST(DecideAuthz, DryRunCustomWithoutProviderDeniesNothing) {
+  Gateway gateway;
+  config::AuthorizationPolicy custom = policy("ext-authz", Action::Custom, {toPaths({"/ext*"})});
+  custom.provider = "sample-ext-authz";
+  custom.dry_run = true;
+  gateway.setPolicies({custom});
+  Request request = get("/ext/check");
+  EXPECT_FALSE(gateway.decide(request).reply.has_value());
+}
+
+TEST(DecideAuthz, EnforcedCustomMatchWinsOverDryRun) {
+  Gateway gateway;
+  config::AuthorizationPolicy dry = policy("dry", Action::Custom, {toPaths({"/ext*"})});
+  dry.provider = "sample-ext-authz";
+  dry.dry_run = true;
+  config::AuthorizationPolicy enforced = policy("enforced", Action::Custom, {toPaths({"/ext*"})});
+  enforced.provider = "sample-ext-authz";
+  gateway.setPolicies({dry, enforced});
+  Request request = get("/ext/check");
+  const Outcome outcome = gateway.decide(request);
+  ASSERT_TRUE(outcome.reply.has_value());
+  EXPECT_EQ(outcome.reply->details, "rbac_access_denied_matched_policy[istio-system/enforced]");
+}
+
 TEST(DecideAuthz, CustomDenialWithoutProviderRunsBeforeJwt) {
   Gateway gateway;
   gateway.setRules({ruleOf(kTestIssuer1, istioTestJwksText())});

@@ -138,12 +138,33 @@ TEST(ExtAuthzProviders, UndeclaredServiceDeniesWithWarning) {
   EXPECT_TRUE(hasWarningAbout(result, "declared by no ServiceEntry"));
 }
 
-TEST(ExtAuthzProviders, UndeclaredPortDenies) {
+TEST(ExtAuthzProviders, UndeclaredPortMakesChecksFail) {
   config::ResourceSet resources = withProvider();
   resources.mesh.extension_providers.front().ext_authz_http->port = 9003;
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
   const BuildResult result = buildWith(resources);
+  ASSERT_EQ(onlyListener(result).custom.provider, 0);
+  const Cluster& cluster =
+      result.snapshot->clusters.at(result.snapshot->ext_authz_providers[0].cluster);
+  EXPECT_TRUE(cluster.endpoints.empty());
+}
+
+TEST(ExtAuthzProviders, UndeclaredPortWarns) {
+  config::ResourceSet resources = withProvider();
+  resources.mesh.extension_providers.front().ext_authz_http->port = 9003;
+  resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
+  EXPECT_TRUE(hasWarningAbout(buildWith(resources), "has no port 9003"));
+}
+
+TEST(ExtAuthzProviders, HostInTwoNamespacesDenies) {
+  config::ResourceSet resources = withProvider();
+  config::ServiceEntry copy = resources.service_entries.back();
+  copy.meta = meta("ServiceEntry", "foo", "ext-authz");
+  resources.service_entries.push_back(copy);
+  resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
+  const BuildResult result = buildWith(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
+  EXPECT_TRUE(hasWarningAbout(result, "several namespaces"));
 }
 
 TEST(ExtAuthzProviders, NamespacedServiceMustMatchTheNamespace) {
@@ -163,16 +184,13 @@ TEST(ExtAuthzProviders, NamespacedServiceResolvesInItsNamespace) {
   EXPECT_EQ(onlyListener(result).custom.provider, 0);
 }
 
-TEST(ExtAuthzProviders, IpAddressServiceIsCalledDirectly) {
+// istiod looks the service up among the services of the mesh, where an address finds nothing.
+TEST(ExtAuthzProviders, IpAddressServiceDenies) {
   config::ResourceSet resources = withProvider();
   resources.mesh.extension_providers.front().ext_authz_http->service = "127.0.0.2";
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
   const BuildResult result = buildWith(resources);
-  ASSERT_EQ(result.snapshot->ext_authz_providers.size(), 1u);
-  const Cluster& cluster =
-      result.snapshot->clusters.at(result.snapshot->ext_authz_providers[0].cluster);
-  ASSERT_EQ(cluster.endpoints.size(), 1u);
-  EXPECT_EQ(cluster.endpoints[0].host, "127.0.0.2");
+  EXPECT_EQ(onlyListener(result).custom.provider, -1);
 }
 
 TEST(ExtAuthzProviders, RequestBodyInCheckWarns) {
