@@ -1,6 +1,7 @@
 // proxy::process() with a destination workload behind the route. Once the gateway's own stages
 // pass and the request is prepared for the upstream, the workload's RequestAuthentication and
 // AuthorizationPolicies run on it as httpbin's sidecar would, with the gateway as mTLS peer.
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -63,6 +64,11 @@ class MeshGateway {
       pointers.push_back(&p);
     }
     workload().authz = authz::Engine::compile(pointers);
+  }
+
+  // The first ext_authz provider of the snapshot.
+  config::ExtAuthzHttpProvider& mutableProvider() {
+    return gateway_.snapshot().ext_authz_providers.at(0).http;
   }
 
   // Key sets of the workload's rules, by key slot, as the worker's View stores them.
@@ -532,6 +538,111 @@ TEST(ProcessWorkloadTrace, NoNoteWithoutTrace) {
   mesh.setWorkloadPolicies({workloadPolicy("allow-ip", Action::Allow, {toPaths({"/ip"})})});
   Request request = get("/ip");
   EXPECT_TRUE(mesh.process(request).notes.empty());
+}
+
+// --- CUSTOM at the workload ----------------------------------------------------------------
+
+// The mesh of MeshGateway with provider "ext-authz" (one endpoint) for the workload's CUSTOM
+// policies.
+void addWorkloadProvider(MeshGateway& mesh) {
+  snapshot::Snapshot& snapshot = mesh.snapshot();
+  snapshot.clusters.push_back(snapshot::Cluster{"outbound|9002||ext-authz.foo.svc.cluster.local",
+                                                {snapshot::Endpoint{"127.0.0.1", 9002}}});
+  snapshot::ExtAuthzProvider provider;
+  provider.name = "ext-authz";
+  provider.http.headers_to_upstream_on_allow = {"x-ext-authz-*"};
+  provider.cluster = snapshot.clusters.size() - 1;
+  snapshot.ext_authz_providers.push_back(std::move(provider));
+  mesh.workload().custom.provider = 0;
+}
+
+config::AuthorizationPolicy workloadCustom() {
+  config::AuthorizationPolicy custom =
+      workloadPolicy("ext-authz", Action::Custom, {toPaths({"/headers"})});
+  custom.provider = "ext-authz";
+  return custom;
+}
+
+extauthz::CheckResponse providerStatus(unsigned status) {
+  extauthz::CheckResponse response;
+  response.status = status;
+  if (status == 200) {
+    response.headers = {{"x-ext-authz-check-result", "allowed"}};
+  }
+  return response;
+}
+
+void resumeWith(MeshGateway& mesh, Request& request, unsigned status, Outcome& outcome) {
+  authn::KeySets keys;
+  proxy::resume(mesh.snapshot(), mesh.snapshot().listeners[0], keys, request, mesh.options(),
+                "0f4a8b5e-3c1d-4e2f-9a7b-6c5d4e3f2a1b", providerStatus(status), outcome);
+}
+
+TEST(ProcessWorkloadCustom, MatchStopsForACheckAtTheWorkload) {
+  MeshGateway mesh;
+  addWorkloadProvider(mesh);
+  mesh.setWorkloadPolicies({workloadCustom()});
+  Request request = get("/headers");
+  const Outcome outcome = mesh.process(request);
+  ASSERT_TRUE(outcome.ext_authz.has_value());
+  EXPECT_TRUE(outcome.ext_authz->at_workload);
+}
+
+TEST(ProcessWorkloadCustom, CheckSeesTheForwardedRequest) {
+  MeshGateway mesh;
+  addWorkloadProvider(mesh);
+  mesh.mutableProvider().include_request_headers_in_check = {"x-request-id"};
+  mesh.setWorkloadPolicies({workloadCustom()});
+  Request request = get("/headers");
+  const Outcome outcome = mesh.process(request);
+  ASSERT_TRUE(outcome.ext_authz.has_value());
+  const auto& headers = outcome.ext_authz->request.headers;
+  const bool has_id = std::any_of(headers.begin(), headers.end(),
+                                  [](const auto& header) { return header.first == "x-request-id"; });
+  EXPECT_TRUE(has_id);
+}
+
+TEST(ProcessWorkloadCustom, AllowForwardsWithProviderHeader) {
+  MeshGateway mesh;
+  addWorkloadProvider(mesh);
+  mesh.setWorkloadPolicies({workloadCustom()});
+  Request request = get("/headers");
+  Outcome outcome = mesh.process(request);
+  resumeWith(mesh, request, 200, outcome);
+  EXPECT_FALSE(outcome.reply.has_value());
+  EXPECT_EQ(request.headers["x-ext-authz-check-result"], "allowed");
+}
+
+TEST(ProcessWorkloadCustom, DenialAnswersWithProviderStatus) {
+  MeshGateway mesh;
+  addWorkloadProvider(mesh);
+  mesh.setWorkloadPolicies({workloadCustom()});
+  Request request = get("/headers");
+  Outcome outcome = mesh.process(request);
+  resumeWith(mesh, request, 401, outcome);
+  ASSERT_TRUE(outcome.reply.has_value());
+  EXPECT_EQ(outcome.reply->status, 401u);
+}
+
+TEST(ProcessWorkloadCustom, AllowStillRunsWorkloadDeny) {
+  MeshGateway mesh;
+  addWorkloadProvider(mesh);
+  mesh.setWorkloadPolicies(
+      {workloadCustom(), workloadPolicy("deny-headers", Action::Deny, {toPaths({"/headers"})})});
+  Request request = get("/headers");
+  Outcome outcome = mesh.process(request);
+  resumeWith(mesh, request, 200, outcome);
+  ASSERT_TRUE(outcome.reply.has_value());
+  EXPECT_EQ(outcome.reply->status, 403u);
+}
+
+TEST(ProcessWorkloadCustom, WithoutProviderDenies) {
+  MeshGateway mesh;
+  mesh.setWorkloadPolicies({workloadCustom()});
+  Request request = get("/headers");
+  const Outcome outcome = mesh.process(request);
+  ASSERT_TRUE(outcome.reply.has_value());
+  EXPECT_EQ(outcome.reply->status, 403u);
 }
 
 }  // namespace
