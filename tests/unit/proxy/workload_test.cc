@@ -597,8 +597,9 @@ TEST(ProcessWorkloadCustom, CheckSeesTheForwardedRequest) {
   const Outcome outcome = mesh.process(request);
   ASSERT_TRUE(outcome.ext_authz.has_value());
   const auto& headers = outcome.ext_authz->request.headers;
-  const bool has_id = std::any_of(headers.begin(), headers.end(),
-                                  [](const auto& header) { return header.first == "x-request-id"; });
+  const bool has_id = std::any_of(headers.begin(), headers.end(), [](const auto& header) {
+    return header.first == "x-request-id";
+  });
   EXPECT_TRUE(has_id);
 }
 
