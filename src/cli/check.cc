@@ -107,7 +107,7 @@ json::array traceJson(const proxy::Outcome& outcome) {
   return trace;
 }
 
-// The checks sent to ext_authz providers and their answers.
+// The checks sent to ext_authz providers and their responses.
 json::array extAuthzJson(const proxy::Outcome& outcome) {
   json::array out;
   for (const auto& exchange : outcome.ext_authz_exchanges) {
@@ -420,24 +420,24 @@ class Explanation {
     return nullptr;
   }
 
-  // What the provider answered and what that made of the request.
+  // Describes the provider's response and what it did to the request.
   // `refused`: the exchange ended the request.
   std::string customVerdict(const proxy::ExtAuthzExchange& exchange, bool refused) const {
-    const std::string asked = "CUSTOM policy " + exchange.policy + " matched; provider " +
-                              exchange.provider + " was asked (" + exchange.request.method + " " +
+    const std::string sent = "CUSTOM policy " + exchange.policy + " matched; provider " +
+                              exchange.provider + " was sent (" + exchange.request.method + " " +
                               exchange.request.target + ")";
     const unsigned status = exchange.response.status;
     switch (exchange.verdict) {
       case extauthz::Verdict::Allow:
-        return asked + " and allowed the request (200)";
+        return sent + " and allowed the request (200)";
       case extauthz::Verdict::Deny:
-        return asked + " and denied it with " + std::to_string(status) +
+        return sent + " and denied it with " + std::to_string(status) +
                ", which the client receives with the provider's body";
       case extauthz::Verdict::Error:
         break;
     }
     const std::string failed =
-        asked + " and failed (" +
+        sent + " and failed (" +
         (status != 0 ? "status " + std::to_string(status) : exchange.response.error) + ")";
     if (refused && outcome_.reply) {
       return failed + "; failOpen is false, so the client gets statusOnError " +
@@ -857,7 +857,7 @@ int runCheck(const CheckOptions& options) {
                        response = std::move(answer);
                        answered = true;
                      });
-      // Key set timers share this context, so it runs until the answer, not until idle.
+      // Key set timers share this context, so it runs until the response arrives, not until idle.
       while (!answered && io.run_one() > 0) {
       }
       if (!answered) {

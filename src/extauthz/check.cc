@@ -53,7 +53,7 @@ Verdict classify(const CheckResponse& response) {
   if (response.status == 200) {
     return Verdict::Allow;
   }
-  // A 1xx is never a final answer; Envoy's client treats it as a failure too.
+  // A 1xx is never a final response, so it counts as a failure.
   if (response.status < 200 || response.status >= 500) {
     return Verdict::Error;
   }

@@ -48,7 +48,7 @@ bool headerListed(const std::vector<std::string>& patterns, std::string_view nam
 // The check request for a client request: the method, the path with pathPrefix, Host,
 // Authorization and the headers of includeRequestHeadersInCheck, then the fixed headers of
 // includeAdditionalHeadersInCheck, which replace client headers of the same name. Repeated
-// client headers are joined with ",". `forwarding` holds the headers the gateway sets before any
+// client headers are joined with ",". `forwarding` contains the headers the gateway sets before any
 // policy stage (x-forwarded-for with the peer appended, x-forwarded-proto, x-request-id); where
 // one is listed, its value replaces the client's. Hop-by-hop headers and Expect are never sent.
 CheckRequest buildCheckRequest(const config::ExtAuthzHttpProvider& provider,

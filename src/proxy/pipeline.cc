@@ -270,7 +270,7 @@ bool startCustom(const snapshot::Snapshot& snapshot, const snapshot::CustomActio
   ExtAuthzCall call;
   call.provider = &provider;
   if (match.dry_run) {
-    // NOTE: Istio calls the provider for a dry-run CUSTOM policy and enforces its answer.
+    // NOTE: Istio sends checks for a dry-run CUSTOM policy too and enforces the response.
     if (options.trace) {
       outcome.notes.push_back("CUSTOM policy " + std::string(match.policy) +
                               " is dry-run, but Istio still sends its check");
@@ -282,7 +282,7 @@ bool startCustom(const snapshot::Snapshot& snapshot, const snapshot::CustomActio
         options.endpoint_cursor ? (*options.endpoint_cursor)++ : randomEngine()();
     call.endpoint = &endpoints[pick % endpoints.size()];
   }
-  // At the gateway, the check sees the forwarding headers that Envoy's connection manager sets
+  // At the gateway, the check carries the forwarding headers that Envoy's connection manager sets
   // before any filter. At a workload, the request already carries them.
   extauthz::HeaderList forwarding;
   if (!at_workload) {
@@ -564,7 +564,7 @@ void resume(const snapshot::Snapshot& snapshot, const snapshot::Listener& listen
   exchange.request = std::move(call.request);
   exchange.response = response;
   exchange.verdict = extauthz::classify(response);
-  const std::string who = "provider " + call.provider->name + " (CUSTOM policy " +
+  const std::string checked_by = "provider " + call.provider->name + " (CUSTOM policy " +
                           std::string(call.policy) + ")";
   auto note = [&](std::string text) {
     if (options.trace) {
@@ -577,7 +577,7 @@ void resume(const snapshot::Snapshot& snapshot, const snapshot::Listener& listen
       outcome.reply = reply(response.status, response.body, "ext_authz_denied");
       outcome.reply->headers = extauthz::deniedResponseHeaders(provider, response);
       outcome.custom_refused = true;
-      note(who + " denied the request with " + std::to_string(response.status));
+      note(checked_by + " denied the request with " + std::to_string(response.status));
       return;
     case extauthz::Verdict::Error: {
       const std::string failure =
@@ -585,11 +585,11 @@ void resume(const snapshot::Snapshot& snapshot, const snapshot::Listener& listen
       if (!provider.fail_open) {
         outcome.reply = reply(provider.status_on_error, "", "ext_authz_error");
         outcome.custom_refused = true;
-        note(who + " failed (" + failure + "): statusOnError " +
+        note(checked_by + " failed (" + failure + "): statusOnError " +
              std::to_string(provider.status_on_error));
         return;
       }
-      note(who + " failed (" + failure + "); failOpen lets the request go on");
+      note(checked_by + " failed (" + failure + "); failOpen lets the request go on");
       break;
     }
     case extauthz::Verdict::Allow:
@@ -604,7 +604,7 @@ void resume(const snapshot::Snapshot& snapshot, const snapshot::Listener& listen
            extauthz::allowedHeaders(provider.headers_to_downstream_on_allow, response)) {
         outcome.response_headers.push_back(std::move(header));
       }
-      note(who + " allowed the request");
+      note(checked_by + " allowed the request");
       break;
   }
 

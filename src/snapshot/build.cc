@@ -764,8 +764,8 @@ class Builder {
     custom = customActionFor(policies);
   }
 
-  // What a match of the CUSTOM policies among `policies` leads to: the one provider they name,
-  // or a denial where istiod would turn their rules into DENY rules.
+  // Resolves what a match of the CUSTOM policies among `policies` leads to: the one provider
+  // they name, or a denial where istiod would turn their rules into DENY rules.
   CustomAction customActionFor(const std::vector<const config::AuthorizationPolicy*>& policies) {
     CustomAction action;
     std::vector<const config::AuthorizationPolicy*> custom;  // the first policy of each provider
@@ -815,12 +815,14 @@ class Builder {
            "spec.provider.name", action.denial);
       return action;
     }
+
     if (!found->ext_authz_http) {
       action.denial = "provider \"" + name +
                       "\" is not an envoyExtAuthzHttp provider, the only kind Portcullis can "
                       "call, so what the CUSTOM rules match is denied";
       return action;
     }
+
     const config::ExtAuthzHttpProvider& http = *found->ext_authz_http;
     const std::string origin = "extension provider " + name;
     const std::string field = "envoyExtAuthzHttp.service";
@@ -852,6 +854,7 @@ class Builder {
                            "rules that name it match");
       return action;
     }
+
     const config::ServiceEntry& entry = *entries.front();
     Cluster cluster;
     cluster.name = "outbound|" + std::to_string(http.port) + "||" + host;
@@ -867,6 +870,7 @@ class Builder {
       // The provider's own policies are not enforced on check requests.
       cluster.endpoints = endpointsOf(entry, *port, host, false);
     }
+
     if (http.include_request_body_in_check) {
       note(Diagnostic::Severity::Warning, found->location, origin,
            "envoyExtAuthzHttp.includeRequestBodyInCheck",
