@@ -33,7 +33,7 @@ std::string describe(const boost::system::error_code& ec) {
   return ec.message();
 }
 
-std::string lower(std::string_view text) {
+std::string lowerAscii(std::string_view text) {
   std::string out(text);
   for (char& c : out) {
     if (c >= 'A' && c <= 'Z') {
@@ -104,7 +104,7 @@ asio::awaitable<CheckResponse> send(upstream::Pool& pool, const snapshot::Endpoi
     auto& reply = parser.get();
     response.status = reply.result_int();
     for (const auto& field : reply) {
-      response.headers.emplace_back(lower(field.name_string()), std::string(field.value()));
+      response.headers.emplace_back(lowerAscii(field.name_string()), std::string(field.value()));
     }
     response.body = std::move(reply.body());
     if (parser.keep_alive()) {

@@ -14,7 +14,7 @@ namespace {
 using Action = config::AuthorizationPolicy::Action;
 namespace http = boost::beast::http;
 
-constexpr std::string_view kRequestId = "3c5b1d6e-0f0a-4c1e-9d8b-7f6a5e4d3c2b";
+constexpr std::string_view kCheckRequestId = "3c5b1d6e-0f0a-4c1e-9d8b-7f6a5e4d3c2b";
 
 // The Gateway of pipeline_test_util.h with provider "ext-authz" (cluster 3, one endpoint) and a
 // CUSTOM policy that sends /ext* to it.
@@ -46,14 +46,14 @@ class ExtAuthzGateway {
     DecideOptions options;
     options.now = kNow;
     return proxy::process(gateway_.snapshot(), gateway_.listener(), keys_, request, options,
-                          std::string(kRequestId));
+                          std::string(kCheckRequestId));
   }
 
   void resume(Request& request, const extauthz::CheckResponse& response, Outcome& outcome) {
     DecideOptions options;
     options.now = kNow;
     proxy::resume(gateway_.snapshot(), gateway_.listener(), keys_, request, options,
-                  std::string(kRequestId), response, outcome);
+                  std::string(kCheckRequestId), response, outcome);
   }
 
  private:
@@ -149,7 +149,7 @@ TEST(ExtAuthzResume, AllowPreparesTheUpstreamRequest) {
   Request request = get("/ext/a");
   Outcome outcome = gateway.process(request);
   gateway.resume(request, answer(200), outcome);
-  EXPECT_EQ(request.headers["x-request-id"], kRequestId);
+  EXPECT_EQ(request.headers["x-request-id"], kCheckRequestId);
 }
 
 TEST(ExtAuthzResume, AllowThenJwtRejectsExpiredToken) {

@@ -45,7 +45,7 @@ const Listener& onlyListener(const BuildResult& result) {
   return result.snapshot->listeners.at(0);
 }
 
-BuildResult buildWith(const config::ResourceSet& resources) {
+BuildResult buildProviders(const config::ResourceSet& resources) {
   RecordingKeys keys;
   return build(resources, ingressOptions(), keys);
 }
@@ -63,7 +63,7 @@ bool hasWarningAbout(const BuildResult& result, std::string_view text) {
 TEST(ExtAuthzProviders, KnownProviderIsResolved) {
   config::ResourceSet resources = withProvider();
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   ASSERT_NE(result.snapshot, nullptr);
   EXPECT_EQ(onlyListener(result).custom.provider, 0);
 }
@@ -71,7 +71,7 @@ TEST(ExtAuthzProviders, KnownProviderIsResolved) {
 TEST(ExtAuthzProviders, ProviderCallsTheServiceEntryEndpoint) {
   config::ResourceSet resources = withProvider();
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   ASSERT_EQ(result.snapshot->ext_authz_providers.size(), 1u);
   const Cluster& cluster =
       result.snapshot->clusters.at(result.snapshot->ext_authz_providers[0].cluster);
@@ -80,14 +80,14 @@ TEST(ExtAuthzProviders, ProviderCallsTheServiceEntryEndpoint) {
 }
 
 TEST(ExtAuthzProviders, UnusedProviderIsNotResolved) {
-  const BuildResult result = buildWith(withProvider());
+  const BuildResult result = buildProviders(withProvider());
   EXPECT_TRUE(result.snapshot->ext_authz_providers.empty());
 }
 
 TEST(ExtAuthzProviders, UndefinedProviderDenies) {
   config::ResourceSet resources = withProvider();
   resources.authorization_policies.push_back(customPolicy("ext-authz", "no-such-provider"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
   EXPECT_NE(onlyListener(result).custom.denial.find("not defined"), std::string::npos);
 }
@@ -95,7 +95,7 @@ TEST(ExtAuthzProviders, UndefinedProviderDenies) {
 TEST(ExtAuthzProviders, UndefinedProviderWarns) {
   config::ResourceSet resources = withProvider();
   resources.authorization_policies.push_back(customPolicy("ext-authz", "no-such-provider"));
-  EXPECT_TRUE(hasWarningAbout(buildWith(resources), "\"no-such-provider\" is not defined"));
+  EXPECT_TRUE(hasWarningAbout(buildProviders(resources), "\"no-such-provider\" is not defined"));
 }
 
 TEST(ExtAuthzProviders, TwoProvidersWarn) {
@@ -105,7 +105,7 @@ TEST(ExtAuthzProviders, TwoProvidersWarn) {
   resources.mesh.extension_providers.push_back(second);
   resources.authorization_policies.push_back(customPolicy("a", "http-authz"));
   resources.authorization_policies.push_back(customPolicy("b", "other-authz"));
-  EXPECT_TRUE(hasWarningAbout(buildWith(resources), "(http-authz, other-authz)"));
+  EXPECT_TRUE(hasWarningAbout(buildProviders(resources), "(http-authz, other-authz)"));
 }
 
 TEST(ExtAuthzProviders, TwoProvidersOnOneWorkloadDeny) {
@@ -115,7 +115,7 @@ TEST(ExtAuthzProviders, TwoProvidersOnOneWorkloadDeny) {
   resources.mesh.extension_providers.push_back(second);
   resources.authorization_policies.push_back(customPolicy("a", "http-authz"));
   resources.authorization_policies.push_back(customPolicy("b", "other-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
   EXPECT_NE(onlyListener(result).custom.denial.find("several providers"), std::string::npos);
 }
@@ -125,7 +125,7 @@ TEST(ExtAuthzProviders, GrpcProviderDenies) {
   resources.mesh.extension_providers.front().ext_authz_http.reset();
   resources.mesh.extension_providers.front().ext_authz_grpc = true;
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
 }
 
@@ -133,7 +133,7 @@ TEST(ExtAuthzProviders, UndeclaredServiceDeniesWithWarning) {
   config::ResourceSet resources = withProvider();
   resources.mesh.extension_providers.front().ext_authz_http->service = "nowhere.local";
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
   EXPECT_TRUE(hasWarningAbout(result, "declared by no ServiceEntry"));
 }
@@ -142,7 +142,7 @@ TEST(ExtAuthzProviders, UndeclaredPortMakesChecksFail) {
   config::ResourceSet resources = withProvider();
   resources.mesh.extension_providers.front().ext_authz_http->port = 9003;
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   ASSERT_EQ(onlyListener(result).custom.provider, 0);
   const Cluster& cluster =
       result.snapshot->clusters.at(result.snapshot->ext_authz_providers[0].cluster);
@@ -153,7 +153,7 @@ TEST(ExtAuthzProviders, UndeclaredPortWarns) {
   config::ResourceSet resources = withProvider();
   resources.mesh.extension_providers.front().ext_authz_http->port = 9003;
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  EXPECT_TRUE(hasWarningAbout(buildWith(resources), "has no port 9003"));
+  EXPECT_TRUE(hasWarningAbout(buildProviders(resources), "has no port 9003"));
 }
 
 TEST(ExtAuthzProviders, HostInTwoNamespacesDenies) {
@@ -162,7 +162,7 @@ TEST(ExtAuthzProviders, HostInTwoNamespacesDenies) {
   copy.meta = meta("ServiceEntry", "foo", "ext-authz");
   resources.service_entries.push_back(copy);
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
   EXPECT_TRUE(hasWarningAbout(result, "several namespaces"));
 }
@@ -171,7 +171,7 @@ TEST(ExtAuthzProviders, NamespacedServiceMustMatchTheNamespace) {
   config::ResourceSet resources = withProvider();
   resources.mesh.extension_providers.front().ext_authz_http->service = "foo/ext-authz.local";
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
 }
 
@@ -180,7 +180,7 @@ TEST(ExtAuthzProviders, NamespacedServiceResolvesInItsNamespace) {
   resources.mesh.extension_providers.front().ext_authz_http->service =
       "istio-system/ext-authz.local";
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, 0);
 }
 
@@ -189,7 +189,7 @@ TEST(ExtAuthzProviders, IpAddressServiceDenies) {
   config::ResourceSet resources = withProvider();
   resources.mesh.extension_providers.front().ext_authz_http->service = "127.0.0.2";
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  const BuildResult result = buildWith(resources);
+  const BuildResult result = buildProviders(resources);
   EXPECT_EQ(onlyListener(result).custom.provider, -1);
 }
 
@@ -198,7 +198,7 @@ TEST(ExtAuthzProviders, RequestBodyInCheckWarns) {
   resources.mesh.extension_providers.front()
       .ext_authz_http->include_request_body_in_check.emplace();
   resources.authorization_policies.push_back(customPolicy("ext-authz", "http-authz"));
-  EXPECT_TRUE(hasWarningAbout(buildWith(resources), "request body"));
+  EXPECT_TRUE(hasWarningAbout(buildProviders(resources), "request body"));
 }
 
 }  // namespace
