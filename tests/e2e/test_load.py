@@ -4,7 +4,7 @@ give every request the status its kind expects, stay up, and keep its RSS flat o
 data/adversarial/load.lua builds the requests (valid, forged and malformed tokens, no token,
 and two kinds of policy denial, over kept-alive and new connections) and counts the responses by
 path. The upstream is the built-in httpbin. The run lasts PORTCULLIS_LOAD_SECONDS seconds, 60 by
-default; a longer run makes a slow leak easier to see.
+default and 180 in `make test`. A longer run makes a slow leak easier to see.
 """
 
 from __future__ import annotations
