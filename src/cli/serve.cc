@@ -179,6 +179,8 @@ class Gateway {
         return;
       }
       if (signal == SIGHUP) {
+        // The files are read now, so the periodic check must not reload them a second time.
+        fingerprint_ = fingerprint(options_.gateway.config_paths);
         reload("SIGHUP");
         waitForSignal();
         return;

@@ -222,7 +222,9 @@ class Session {
     const std::string request_id = newRequestId();
     Outcome outcome = process(*snapshot, *listener, worker_.view.keysFor(*listener), request,
                               options, request_id);
-    co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
+    if (outcome.ext_authz) {  // no coroutine frame for requests without a check
+      co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
+    }
     if (outcome.reply) {
       // A token named a key id its key set lacks, as after a key rotation: fetch the key set
       // again (at most once per source every 30 s) and decide again.
@@ -248,13 +250,17 @@ class Session {
                             options, request_id);
           outcome.response_headers.insert(outcome.response_headers.begin(),
                                           response_headers.begin(), response_headers.end());
-          co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
+          if (outcome.ext_authz) {
+            co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
+          }
         } else if (worker_.view.snapshot() == snapshot) {
           // The request is already prepared for the upstream: only its workload's stage runs
           // again, with the same snapshot's fresh key sets.
           options.workload_keys = &worker_.view.workloadKeys();
           decideDestination(*snapshot, *listener, request, options, outcome);
-          co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
+          if (outcome.ext_authz) {
+            co_await runChecks(*snapshot, *listener, request, options, request_id, outcome);
+          }
         }
       }
     }
