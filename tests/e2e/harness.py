@@ -720,6 +720,9 @@ class Gateway:
             raise AssertionError(f"the gateway did not serve a new configuration within "
                                  f"{RELOAD_TIMEOUT} s (still version {version}); log since the "
                                  f"change:\n{self.log()[log_start:]}")
+        # A new jwksUri is fetched after the reload; /ready reports when every key set has had
+        # its first fetch attempt, as a readiness probe would see it.
+        eventually(self.ready_status, lambda status: status == 200, RELOAD_TIMEOUT)
 
     def memory_kib(self, field: str) -> int | None:
         """Return a memory figure of the gateway from /proc/PID/status, such as VmHWM.
