@@ -33,8 +33,8 @@ enum class Counter : size_t {
   UpstreamResets,
   UpstreamProtocolErrors,
   KeyRefetchesRequested,  // early JWKS fetches caused by an unknown kid
-  ExtAuthzAllowed,        // ext_authz checks answered 200
-  ExtAuthzDenied,         // ext_authz checks answered with a denial
+  ExtAuthzAllowed,        // ext_authz checks with a 200 response
+  ExtAuthzDenied,         // ext_authz checks with a denial response
   ExtAuthzErrors,         // ext_authz checks that failed (1xx, 5xx, no response, timeout)
   ExtAuthzFailedOpen,     // failed ext_authz checks whose request went on (failOpen)
   kCount,

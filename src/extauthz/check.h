@@ -49,8 +49,8 @@ bool headerListed(const std::vector<std::string>& patterns, std::string_view nam
 // Authorization and the headers of includeRequestHeadersInCheck, then the fixed headers of
 // includeAdditionalHeadersInCheck, which replace client headers of the same name. Repeated
 // client headers are joined with ",". `forwarding` contains the headers the gateway sets before any
-// policy stage (x-forwarded-for with the peer appended, x-forwarded-proto, x-request-id); where
-// one is listed, its value replaces the client's. Hop-by-hop headers and Expect are never sent.
+// policy stage: x-forwarded-for with the peer appended, x-forwarded-proto and x-request-id.
+// Where one of them is listed, its value replaces the client's. Hop-by-hop headers and Expect are never sent.
 CheckRequest buildCheckRequest(const config::ExtAuthzHttpProvider& provider,
                                std::string_view method, std::string_view target,
                                const boost::beast::http::fields& headers,

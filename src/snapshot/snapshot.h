@@ -46,7 +46,7 @@ struct ExtAuthzProvider {
   size_t cluster = 0;  // index into Snapshot::clusters
 };
 
-// What a request that matches a CUSTOM rule of a workload's policies leads to.
+// The outcome of a request that matches a CUSTOM rule of a workload's policies.
 struct CustomAction {
   int provider = -1;  // index into Snapshot::ext_authz_providers; -1: the request is denied
   // With provider -1, why: istiod turns the CUSTOM rules of a provider it cannot use into

@@ -1,6 +1,6 @@
-// snapshot::build() and CUSTOM policies: the provider they name is looked up in the mesh
-// config and its service in the ServiceEntries; where istiod could not use it, a match is
-// denied instead.
+// snapshot::build() and CUSTOM policies. The provider they name is looked up in the mesh
+// config, and its service in the ServiceEntries. Where istiod could not use the provider, a
+// match is denied instead.
 #include <string>
 
 #include <gtest/gtest.h>
